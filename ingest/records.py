@@ -1,0 +1,61 @@
+"""Small immutable records passed between ingest, the index and qa."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One citable unit of a report.
+
+    ``label`` is the number exactly as printed without its trailing dot (``9``, ``3.2``,
+    ``288(3)``). Text outside numbered paragraphs becomes an unnumbered block whose label
+    says where it sits (``p4-2``: page 4, second block) and ``numbered`` is False.
+    """
+
+    source: str
+    label: str
+    page: int
+    heading: str
+    text: str
+    numbered: bool = True
+
+
+@dataclass(frozen=True)
+class Page:
+    """Extracted text of one page (a text file is a single page 1)."""
+
+    number: int
+    lines: tuple[str, ...]
+    heading_lines: frozenset[int] = field(default_factory=frozenset)
+    """Indexes into ``lines`` that the reader knows are headings (Markdown ``#``/bold)."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """What a reader returns: the pages plus whatever metadata the file carries."""
+
+    source: str
+    pages: tuple[Page, ...]
+    file_metadata: dict[str, str] = field(default_factory=dict)
+    structured: bool = False
+    """True when headings and list items come from markup (Markdown) rather than layout."""
+
+
+@dataclass(frozen=True)
+class ReportMeta:
+    title: str
+    date: str | None
+    council: str | None
+    meeting: str | None
+
+
+@dataclass(frozen=True)
+class Report:
+    """A segmented report: metadata plus its paragraphs in reading order."""
+
+    source: str
+    meta: ReportMeta
+    pages: int
+    paragraphs: tuple[Paragraph, ...]

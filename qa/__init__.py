@@ -1,0 +1,1 @@
+"""council-qa qa: retrieve, cite and answer from an index built by ``ingest``."""
