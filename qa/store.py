@@ -1,0 +1,164 @@
+"""Read-only access to an index directory written by ``ingest.index``."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from ingest.errors import CouncilQAError
+from ingest.index import DATABASE, MANIFEST, VECTORS, check_model, read_manifest
+from ingest.records import Paragraph
+from qa.records import Filters, ReportInfo
+
+_REPORT_COLUMNS = "source, title, date, council, meeting, pages, paragraphs, path, sha256, ingested_at"
+
+
+class IndexReader:
+    """One generation of an index, opened read-only. Cheap to reopen when it goes stale."""
+
+    def __init__(self, index_dir: Path, manifest: dict) -> None:
+        import faiss
+
+        self.index_dir = index_dir
+        self.manifest = manifest
+        self.generation = manifest["generation"]
+        gen = index_dir / self.generation
+        # check_same_thread=False: the app's worker threads share this read-only handle.
+        self.db = sqlite3.connect(f"file:{gen / DATABASE}?mode=ro", uri=True, check_same_thread=False)
+        self.vectors = faiss.read_index(str(gen / VECTORS))
+        self._reports: dict[int, ReportInfo] = {}
+        for row in self.db.execute(f"SELECT id, {_REPORT_COLUMNS} FROM reports"):
+            self._reports[row[0]] = ReportInfo(*row[1:])
+
+    @staticmethod
+    def exists(index_dir: str | Path) -> bool:
+        return (Path(index_dir) / MANIFEST).exists()
+
+    @classmethod
+    def open(cls, index_dir: str | Path) -> IndexReader:
+        index_dir = Path(index_dir)
+        manifest = read_manifest(index_dir)
+        if manifest is None:
+            raise CouncilQAError(
+                f"no index at {index_dir}: build one with  council-qa ingest corpus/ --index {index_dir}"
+            )
+        return cls(index_dir, manifest)
+
+    @property
+    def model_name(self) -> str:
+        return str(self.manifest["model"])
+
+    def check_embedder(self, name: str, dimension: int) -> None:
+        check_model(self.manifest, name, dimension, self.index_dir)
+
+    def is_stale(self) -> bool:
+        try:
+            current = read_manifest(self.index_dir)
+        except CouncilQAError:
+            return False
+        return current is not None and current.get("generation") != self.generation
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- reports -----------------------------------------------------------------------
+    def reports(self) -> list[ReportInfo]:
+        return sorted(self._reports.values(), key=lambda r: (r.date or "", r.title), reverse=True)
+
+    def report(self, source: str) -> ReportInfo | None:
+        return next((r for r in self._reports.values() if r.source == source), None)
+
+    def councils(self) -> list[str]:
+        return sorted({r.council for r in self._reports.values() if r.council})
+
+    def allowed_report_ids(self, filters: Filters) -> set[int] | None:
+        """Report ids passing ``filters``; None when nothing is filtered."""
+        if not (filters.reports or filters.council or filters.since or filters.until):
+            return None
+        wanted = set(filters.reports)
+        unknown = wanted - {r.source for r in self._reports.values()}
+        if unknown:
+            raise CouncilQAError(f"not in the index: {', '.join(sorted(unknown))} (see council-qa status)")
+        out = set()
+        for rid, r in self._reports.items():
+            if wanted and r.source not in wanted:
+                continue
+            if filters.council and (r.council or "").lower() != filters.council.lower():
+                continue
+            if filters.since and (r.date is None or r.date < filters.since):
+                continue
+            if filters.until and (r.date is None or r.date > filters.until):
+                continue
+            out.add(rid)
+        return out
+
+    # -- paragraphs --------------------------------------------------------------------
+    def paragraphs(self, ids: Iterable[int]) -> dict[int, tuple[Paragraph, ReportInfo, bool]]:
+        """Paragraph id -> (paragraph, its report, whether its label repeats in the report)."""
+        ids = list(ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT p.id, p.report_id, p.label, p.page, p.heading, p.text, p.numbered,"
+            f" (SELECT count(*) FROM paragraphs q WHERE q.report_id = p.report_id AND q.label = p.label)"
+            f" FROM paragraphs p WHERE p.id IN ({marks})",
+            ids,
+        )
+        out = {}
+        for pid, rid, label, page, heading, text, numbered, same_label in rows:
+            report = self._reports[rid]
+            out[pid] = (Paragraph(report.source, label, page, heading, text, bool(numbered)), report, same_label > 1)
+        return out
+
+    def paragraph_ids_for_reports(self, report_ids: set[int]) -> np.ndarray:
+        marks = ",".join("?" * len(report_ids))
+        rows = self.db.execute(f"SELECT id FROM paragraphs WHERE report_id IN ({marks})", list(report_ids))
+        return np.fromiter((r[0] for r in rows), dtype=np.int64)
+
+    def window_ids_for_reports(self, report_ids: set[int]) -> np.ndarray:
+        marks = ",".join("?" * len(report_ids))
+        rows = self.db.execute(
+            f"SELECT w.id FROM windows w JOIN paragraphs p ON p.id = w.paragraph_id"
+            f" WHERE p.report_id IN ({marks})",
+            list(report_ids),
+        )
+        return np.fromiter((r[0] for r in rows), dtype=np.int64)
+
+    def window_paragraphs(self, window_ids: Iterable[int]) -> dict[int, int]:
+        ids = [int(i) for i in window_ids]
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return dict(self.db.execute(f"SELECT id, paragraph_id FROM windows WHERE id IN ({marks})", ids))
+
+    def paragraph_reports(self, paragraph_ids: Iterable[int]) -> dict[int, int]:
+        ids = [int(i) for i in paragraph_ids]
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return dict(self.db.execute(f"SELECT id, report_id FROM paragraphs WHERE id IN ({marks})", ids))
+
+    def lexical(self, match: str, limit: int, report_ids: set[int] | None) -> list[tuple[int, float]]:
+        """FTS5 BM25 over paragraph text, heading and report title: (paragraph id, score), best first."""
+        if not match:
+            return []
+        sql = (
+            "SELECT f.rowid, -bm25(paragraphs_fts, 1.0, 0.6, 0.3) AS s FROM paragraphs_fts f"
+        )
+        params: list = [match]
+        if report_ids is not None:
+            if not report_ids:
+                return []
+            marks = ",".join("?" * len(report_ids))
+            sql += f" JOIN paragraphs p ON p.id = f.rowid AND p.report_id IN ({marks})"
+            params = list(report_ids) + params
+        sql += " WHERE paragraphs_fts MATCH ? ORDER BY s DESC LIMIT ?"
+        params.append(limit)
+        try:
+            return [(int(r[0]), float(r[1])) for r in self.db.execute(sql, params)]
+        except sqlite3.OperationalError as exc:
+            raise CouncilQAError(f"text search failed for {match!r} ({exc})") from exc
