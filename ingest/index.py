@@ -44,6 +44,8 @@ MANIFEST = "manifest.json"
 DATABASE = "council.sqlite"
 VECTORS = "windows.faiss"
 LOCK = ".lock"
+EMBED_BATCH = 2048
+"""Windows are embedded this many at a time, across reports."""
 DUPLICATE_SHARE = 0.8
 """A report whose numbered paragraphs are at least this share of another's is a duplicate."""
 
@@ -137,7 +139,8 @@ def normalise_for_hash(text: str) -> str:
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files named, plus supported files found recursively in folders named.
 
-    PDFs come first so that when a report exists as PDF and as Markdown, the PDF (which
+    In folders, hidden files and ``README*`` files (a folder's own documentation, such as
+    ``corpus/eval/README.md``) are passed over. PDFs come first so that when a report exists as PDF and as Markdown, the PDF (which
     has pages to open) is the one kept and the other is recognised as its duplicate.
     """
     found: dict[Path, None] = {}
@@ -149,6 +152,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
                     child.is_file()
                     and child.suffix.lower() in SUPPORTED_SUFFIXES
                     and not any(part.startswith(".") for part in child.relative_to(path).parts)
+                    and not child.name.lower().startswith("readme")
                 ):
                     found[child.resolve()] = None
         elif path.exists():
@@ -353,12 +357,18 @@ def _write_generation(
             _delete_report(conn, vectors, source, faiss)
             summary.results.append(FileResult(source, "", "removed"))
         total = len(todo)
+        pending = _PendingWindows()
         for n, (path, digest) in enumerate(todo, start=1):
             if progress:
                 progress(n - 1, total, f"reading {path.name}")
-            summary.results.append(_ingest_one(conn, vectors, embedder, path, digest, summary, faiss))
+            summary.results.append(_ingest_one(conn, vectors, path, digest, pending, faiss))
+            if len(pending.ids) >= EMBED_BATCH:
+                if progress:
+                    progress(n, total, f"embedding {len(pending.ids)} windows")
+                summary.embedded_windows += pending.flush(embedder, vectors)
             if progress:
                 progress(n, total, f"{path.name}: {summary.results[-1].status}")
+        summary.embedded_windows += pending.flush(embedder, vectors)
         conn.execute("COMMIT")
         counts = dict(
             reports=conn.execute("SELECT count(*) FROM reports").fetchone()[0],
@@ -449,13 +459,34 @@ def _find_duplicate(conn: sqlite3.Connection, report: Report) -> str | None:
     return best if counts[best] >= DUPLICATE_SHARE * len(set(hashes)) else None
 
 
+class _PendingWindows:
+    """Windows written to the database but not yet embedded: embedding them many reports at
+    a time lets the model batch windows of similar length together."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.texts: list[str] = []
+
+    def add(self, window_id: int, text: str) -> None:
+        self.ids.append(window_id)
+        self.texts.append(text)
+
+    def flush(self, embedder: Embedder, vectors) -> int:  # noqa: ANN001
+        if not self.ids:
+            return 0
+        embedded = embedder.encode(self.texts)
+        vectors.add_with_ids(embedded, np.asarray(self.ids, dtype=np.int64))
+        count = len(self.ids)
+        self.ids, self.texts = [], []
+        return count
+
+
 def _ingest_one(
     conn: sqlite3.Connection,
     vectors,  # noqa: ANN001
-    embedder: Embedder,
     path: Path,
     digest: str,
-    summary: IngestSummary,
+    pending: _PendingWindows,
     faiss,  # noqa: ANN001
 ) -> FileResult:
     source = path.name
@@ -481,8 +512,6 @@ def _ingest_one(
         (source, str(path), digest, meta.title, meta.date, meta.council, meta.meeting, report.pages,
          len(report.paragraphs), _now()),
     ).lastrowid
-    window_ids: list[int] = []
-    window_texts: list[str] = []
     for seq, para in enumerate(report.paragraphs):
         para_id = conn.execute(
             "INSERT INTO paragraphs(report_id, seq, label, page, heading, text, numbered, words, text_hash)"
@@ -495,16 +524,10 @@ def _ingest_one(
             (para_id, para.text, para.heading, meta.title),
         )
         for wseq, window in enumerate(make_windows(para.text)):
-            window_ids.append(
-                conn.execute(
-                    "INSERT INTO windows(paragraph_id, seq, text) VALUES (?, ?, ?)", (para_id, wseq, window)
-                ).lastrowid
-            )
-            window_texts.append(window_text_for_embedding(window, para.heading))
-    if window_texts:
-        embedded = embedder.encode(window_texts)
-        vectors.add_with_ids(embedded, np.asarray(window_ids, dtype=np.int64))
-        summary.embedded_windows += len(window_texts)
+            window_id = conn.execute(
+                "INSERT INTO windows(paragraph_id, seq, text) VALUES (?, ?, ?)", (para_id, wseq, window)
+            ).lastrowid
+            pending.add(window_id, window_text_for_embedding(window, para.heading))
     return FileResult(source, str(path), "updated" if existed else "added", len(report.paragraphs))
 
 

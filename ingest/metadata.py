@@ -37,17 +37,40 @@ _MONTHS = {
 }
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DAY_MONTH_YEAR = re.compile(
-    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\.?,?\s+((?:19|20)\d\d)\b", re.I
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th|af|il|ydd|fed|ed|eg|ain)?\s+(?:of\s+)?({_MONTH_RE})\.?,?\s+((?:19|20)\d\d)\b",
+    re.I,
 )
 _MONTH_DAY_YEAR = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b", re.I)
 _ISO = re.compile(r"\b((?:19|20)\d\d)[-_](\d\d)[-_](\d\d)\b")
 _NUMERIC = re.compile(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)\b")
+_NAME = r"[A-Z][A-Za-z'’&-]+"
 _COUNCIL = re.compile(
-    r"\b((?:[A-Z][A-Za-z'&.-]+\s){1,4}?(?:County|City|Borough|District|Town|Parish|Community|Metropolitan)"
-    r"(?:\s(?:and\s)?(?:County|Borough|District))?\sCouncil)\b"
-    r"|\b((?:[A-Z][A-Za-z'&.-]+\s){1,4}Combined Authority)\b"
+    rf"\b((?:{_NAME} (?:(?:and|&|of|upon|on|under) )?){{1,4}}?"
+    r"(?:County|City|Borough|District|Town|Parish|Community|Metropolitan)"
+    r"(?: (?:and )?(?:County|Borough|District))? Council)\b"
+    rf"|\b((?:{_NAME} (?:(?:of|and) )?){{1,4}}(?:Mayoral )?Combined Authority)\b"
     r"|\b(London Borough of [A-Z][a-z]+)\b"
 )
+_WELSH_COUNCIL = re.compile(
+    r"\b(Cyngor (?:Cymuned|Tref|Sir|Dinas) [A-Za-z'’-]{3,}(?: (?:a|ac|and|&) [A-Za-z'’-]{3,})?)", re.I
+)
+# Words a council's name does not start with ("Budget County Council", "March County Council").
+_NOT_A_NAME = {
+    "the", "a", "an", "this", "that", "our", "your", "each", "every", "any", "budget", "draft", "full",
+    "meeting", "report", "minutes", "agenda", "dear", "proposed", "annual", "youth", "and", "of",
+    "recommendation", "recommendations", "council", "tax", "services", "members", "responses", "mayor’s",
+    "mayor's", "new", "current", "whole", "notes", "note", "see", "leader", "member", "cabinet",
+    "chairman", "chair", "mayor", "chief", "executive", "officer",
+} | set(_MONTHS)
+# Lines near the top that are document furniture, never a title.
+_NOT_A_TITLE = re.compile(
+    r"^(?:template\b|original file|direct dial|tel\b|telephone|phone|e-?mail|fax|our ref|your ref|ask for"
+    r"|dear\b|<|\*|contact|website|www\.|https?:|classification|version\b|v\d|draft\b|official\b|page\b|appendix \w+$"
+    r"|electoral division|ward|key decision|decision no|unrestricted|exempt|not for publication|public\b$)",
+    re.I,
+)
+_KEY_TITLE = re.compile(r"^(?:subject|title|report title|report|re)\s*:\s*(?P<v>\S.{5,})$", re.I)
+_KEY_MEETING = re.compile(r"^(?:committee|meeting|decision maker|to)\s*:\s*(?P<v>\S.{2,})$", re.I)
 _MEETING = re.compile(
     r"^(?:meeting of (?:the )?)?((?:full |county |city )?council|cabinet|(?:[A-Z][\w&,' -]{0,60})?committee"
     r"|(?:[A-Z][\w&,' -]{0,40})?(?:board|panel|sub-committee|forum))\b",
@@ -117,9 +140,25 @@ def _useful_pdf_title(title: str | None) -> str | None:
 
 
 def _title_from_lines(lines: list[str]) -> str | None:
-    """The first substantial line that reads like a title: a run of capitalised lines near the
-    top that is not the council name, a date, or a meeting name."""
+    """A ``Subject:``/``Title:`` line, else the first substantial line that reads like a title:
+    a run of capitalised lines near the top that is not the council name, a date, a meeting
+    name, an address or other page furniture."""
+    for line in lines[:30]:
+        m = _KEY_TITLE.match(line)
+        if m:
+            return title_case(m.group("v").strip())
+    after_key = False
     for i, line in enumerate(lines[:20]):
+        if re.match(r"^[A-Za-z][A-Za-z /()]{1,30}:", line):
+            after_key = True  # "From: X" may wrap onto a second line: skip both
+            continue
+        if after_key and not line.isupper() and len(line.split()) <= 14 and "," in line:
+            continue
+        after_key = False
+        if line[:1].islower() or line.endswith(",") or len(line.split()) > 16:
+            continue
+        if _NOT_A_TITLE.match(line) or "@" in line or re.search(r"\d{5,}|\d{3,} \d{3,}", line):
+            continue
         if find_date(line) or re.fullmatch(rf"(\d{{1,2}}\s+)?({_MONTH_RE})\s+\d{{4}}", line, re.I):
             continue
         bare = re.sub(r"^\d+(\.\d+)*\.?\s+", "", line)
@@ -130,7 +169,9 @@ def _title_from_lines(lines: list[str]) -> str | None:
             if m and len(m.group(1)) > 6:
                 return m.group(1).strip()
             continue
-        if _COUNCIL.fullmatch(bare) or _MEETING.fullmatch(bare):
+        if _COUNCIL.fullmatch(bare) or _MEETING.fullmatch(bare) or _WELSH_COUNCIL.fullmatch(bare):
+            continue
+        if bare.isupper() and _COUNCIL.fullmatch(title_case(bare)):
             continue
         if bare.endswith(".") and len(bare.split()) > 12:
             break  # body text reached
@@ -145,7 +186,55 @@ def _title_from_lines(lines: list[str]) -> str | None:
     return None
 
 
+_WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.I)
 _PAGE_LIKE = re.compile(r"^(page\s*)?\d+(\s*of\s*\d+)?$", re.I)
+
+
+def _council(document: Document, lines: list[str]) -> str | None:
+    """The council the first page names most often (else the rest of the document), ignoring
+    false names such as "Budget County Council" that a wrapped sentence produces."""
+    scores: dict[str, float] = {}
+
+    def score(name: str) -> None:
+        words = name.split()
+        while words and (words[0].lower() in _NOT_A_NAME or words[1:2] == words[:1]):
+            words = words[1:]
+        if len(words) < 2 or words[0] in ("County", "City", "Borough", "District", "Combined", "Mayoral"):
+            return
+        key = " ".join(words)
+        scores[key] = scores.get(key, 0.0) + 1
+
+    def add(block: list[str]) -> None:
+        block = [_tidy_case(ln.strip()) for ln in block if ln.strip()]
+        for i, line in enumerate(block):
+            # the line plus the next one, for a name wrapped over two lines
+            text = line + (" " + block[i + 1] if i + 1 < len(block) else "")
+            for m in _COUNCIL.finditer(text):
+                if m.start() < len(line):
+                    score(next(g for g in m.groups() if g))
+        if not scores:
+            for line in block:
+                for m in _WELSH_COUNCIL.finditer(line):
+                    scores[m.group(1)] = scores.get(m.group(1), 0.0) + 1
+
+    add(lines)  # the first page names its own council; elsewhere others are mentioned
+    if not scores:
+        add([ln for page in document.pages[:30] for ln in page.lines])
+    if not scores:
+        return None
+    for k in [k for k in scores if any(o.endswith(" of " + k) for o in scores)]:
+        scores.pop(k)  # "England Combined Authority" is the tail of "West of England ..."
+    # a name inside a longer match ("Consultation Report Kent County Council") gains its votes
+    return max(scores, key=lambda k: (scores[k] + sum(v for o, v in scores.items() if o != k and k in o), len(k)))
+
+
+def _tidy_case(line: str) -> str:
+    """A line in capitals ("TINTERN COMMUNITY COUNCIL", "CYNGOR CYMUNED MANORDEILO a SALEM")
+    in title case, so names in it can be found."""
+    letters = [c for c in line if c.isalpha()]
+    if len(letters) < 4 or sum(c.isupper() for c in letters) < 0.8 * len(letters):
+        return line
+    return title_case(line.upper()) if not line.isupper() else title_case(line)
 
 
 def _sidecar(path: Path) -> dict[str, str]:
@@ -173,16 +262,25 @@ def extract_metadata(document: Document, path: str | Path | None = None) -> Repo
     stem = Path(document.source).stem
     title = title or re.sub(r"[_-]+", " ", stem).strip()
     report_date = find_date(head) or find_date(stem.replace("_", " "))
-    council_match = _COUNCIL.search(head) or _COUNCIL.search(
-        " ".join(ln for p in document.pages[:3] for ln in p.lines)
-    )
-    council = next((g for g in council_match.groups() if g), None) if council_match else None
+    council = _council(document, lines)
     meeting = None
-    for line in lines[:12]:
+    for line in lines[:30]:
+        m = _KEY_MEETING.match(line)
+        if m:
+            value = re.sub(rf"\s*[-–,]?\s*\d{{1,2}}(?:st|nd|rd|th)?\s+({_MONTH_RE})\b.*$", "", m.group("v"), flags=re.I)
+            if _MEETING.match(value) and len(value) <= 80:
+                meeting = value.strip()
+                break
+    for line in ([] if meeting else lines[:12]):
         m = _MEETING.match(line)
         if m and len(line) <= 80 and not line.endswith("."):
             meeting = title_case(line.strip())
             break
+    meeting_date = next(
+        (find_date(ln) for ln in lines[:30] if _MEETING.match(ln) and _WEEKDAY.search(ln) and find_date(ln)),
+        None,
+    )
+    report_date = meeting_date or report_date  # a covering letter is dated after the meeting it serves
     meta = {"title": title, "date": report_date, "council": council, "meeting": meeting}
     if path is not None:
         meta.update(_sidecar(Path(path)))

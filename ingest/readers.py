@@ -155,6 +155,7 @@ def _read_pdf(path: Path) -> Document:
 
 
 def _clean_pdf_line(line: str) -> str:
+    line = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", line)  # control characters from odd fonts
     line = line.replace("\u00a0", " ").replace("\ufb01", "fi").replace("\ufb02", "fl")
     line = re.sub(r"[\uf0b7\uf0a7\uf0d8\u25aa\u25cf\u2022\u27a2\u25e6\uf076\uf0fc]\s*", "• ", line)
     return re.sub(r"[ \t]+", " ", line).strip()

@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from ingest.records import Document, Paragraph
 
 _LABEL_RE = re.compile(
-    r"^(?P<label>\d{1,3}(?:\.\d{1,3}){0,3})(?P<dot>\.?)(?:\s+(?P<rest>\S.*))?$"
+    r"^(?P<label>\d{1,4}(?:\.\d{1,3}){0,3})(?P<dot>\.?)(?:\s+(?P<rest>\S.*))?$"
+)
+# A contents line: "3. Annual estimates ........ 6" (dot leaders, then a page number).
+_TOC_RE = re.compile(r"(?:\.{4,}|…|(?:\. ){3,}|_{4,})[.…\s]*\d{1,4}$")
+# Words a wrapped line of running text can end on, but a heading does not.
+_CONTINUES = re.compile(
+    r"\b(?:the|of|and|to|in|with|for|a|an|by|on|or|that|which|from|as|at|is|are|be|was|were|this"
+    r"|its|their|our|has|have|not|but|we|any|all|into|under|than)$|[,&–—-]$",
+    re.I,
 )
 _SUB_RE = re.compile(r"^(?:\((?P<a>\d{1,2})\)|(?P<b>\d{1,2})\))\s+(?P<rest>\S.*)$")
 _ITEM_RE = re.compile(r"^(?:•|-\s|–\s|\(?[a-z]{1,2}\)|\(?[ivx]{1,5}\)|[a-z]\.\s)")
@@ -52,7 +60,15 @@ class _Line:
 def segment(document: Document) -> list[Paragraph]:
     """Split a document into paragraphs: numbered ones plus unnumbered blocks."""
     lines = list(_content_lines(document))
-    return _Segmenter(document.source, document.structured).run(lines)
+    return _Segmenter(document.source, document.structured, _text_width(lines)).run(lines)
+
+
+def _text_width(lines: list[_Line]) -> int:
+    """The length of a full line of running text (a high percentile of line lengths)."""
+    lengths = sorted(len(ln.text) for ln in lines if not ln.blank)
+    if len(lengths) < 20:
+        return 0  # too little text to tell
+    return lengths[int(0.85 * (len(lengths) - 1))]
 
 
 # ---------------------------------------------------------------------------------------
@@ -77,7 +93,7 @@ def _content_lines(document: Document) -> Iterator[_Line]:
     for page in pages:
         texts = list(page.lines)
         nonblank = [i for i, t in enumerate(texts) if t.strip()]
-        edges = set(nonblank[:2] + nonblank[-2:])
+        edges = set(nonblank[:3] + nonblank[-3:])
         for i, text in enumerate(texts):
             stripped = text.strip()
             if not stripped:
@@ -86,6 +102,8 @@ def _content_lines(document: Document) -> Iterator[_Line]:
             if i in page.heading_lines:
                 yield _Line(page.number, stripped, heading=True)
                 continue
+            if document.structured and re.fullmatch(r"\d{1,3}", stripped):
+                continue  # a page number carried over into a text file
             if not document.structured:
                 if i in edges and (_PAGE_NUMBER_RE.match(stripped) or _furniture_key(stripped) in repeated):
                     continue
@@ -139,6 +157,10 @@ def _looks_like_heading_text(text: str) -> bool:
     )
 
 
+def _is_toc_line(text: str) -> bool:
+    return bool(_TOC_RE.search(text))
+
+
 def _join(parts: Iterable[str]) -> str:
     out = ""
     for part in parts:
@@ -154,9 +176,11 @@ def _join(parts: Iterable[str]) -> str:
 
 
 class _Segmenter:
-    def __init__(self, source: str, structured: bool) -> None:
+    def __init__(self, source: str, structured: bool, width: int = 0) -> None:
         self.source = source
         self.structured = structured
+        self.width = width
+        self.minute_heading: str | None = None
         self.out: list[Paragraph] = []
         self.heading = ""
         self.prev: tuple[int, ...] | None = None
@@ -211,16 +235,18 @@ class _Segmenter:
             if self._sub_paragraph(line):
                 i += 1
                 continue
+            if line.heading or (not self.structured and self._layout_heading(line, nxt)):
+                self._set_heading(line.text)
+                i += 1
+                continue
+            if not self.structured and self._block_heading(line, nxt):
+                self._set_heading(line.text)
+                i += 1
+                continue
             if self.numbered and not self.structured and self._layout_boundary(line, nxt):
                 # Text after a finished paragraph that is not a continuation (a signature,
                 # "Contact Points", an appendix title): close the paragraph, start a block.
                 self._open(None, line.page, line.text, numbered=False)
-                i += 1
-                continue
-            if line.heading or (not self.structured and self._layout_heading(line, nxt)):
-                self._close()
-                self.heading = re.sub(r"^\d+(?:\.\d+)*\.?\s+", "", line.text).strip()
-                self.heading_since_prev = True
                 i += 1
                 continue
             self._text(line)
@@ -228,38 +254,100 @@ class _Segmenter:
         self._close()
         return self.out
 
-    def _numbered(self, line: _Line, nxt: _Line | None, lines: list[_Line], i: int) -> int:
-        m = _LABEL_RE.match(line.text)
-        if not m:
-            return 0
+    def _set_heading(self, text: str) -> None:
+        heading = re.sub(r"^\d+(?:\.\d+)*\.?\s*(?=[A-Za-z])", "", text).strip()
+        if self._heading_only_block():
+            # "External Context" / "Economic background": stacked heading lines, not text.
+            heading = f"{_join(self.parts)}: {heading}"
+            self.blocks_on_page[self.page] -= 1
+            self.label, self.parts = None, []
+        self._close()
+        self.heading = heading
+        self.heading_since_prev = True
+        self.minute_heading = None
+
+    def _heading_only_block(self) -> bool:
+        return (
+            self.label is not None
+            and not self.numbered
+            and 0 < len(self.parts) <= 2
+            and all(self._heading_like(p) for p in self.parts)
+            and self._words() <= 12
+        )
+
+    def _heading_like(self, text: str) -> bool:
+        """A short title-like line: not a wrapped line of running text."""
+        if not _looks_like_heading_text(text) or _CONTINUES.search(text) or _is_toc_line(text):
+            return False
+        return not self.width or len(text) < 0.75 * self.width
+
+    def _match(self, text: str) -> tuple[str, str, tuple[int, ...], str | None] | None:
+        """``(label, dot, numbers, rest)`` when ``text`` opens like a numbered paragraph."""
+        m = _LABEL_RE.match(text)
+        if not m or _is_toc_line(text):
+            return None
         label, dot, rest = m.group("label"), m.group("dot"), m.group("rest")
         if "." not in label and not dot:
-            return 0  # a flat number needs its dot: "9." not "9"
+            # A flat number needs its dot ("9." not "9"), except a minute heading in
+            # capitals: "4 AUDITED FINAL ACCOUNTS".
+            head = re.sub(r"[^A-Za-z]", "", " ".join((rest or "").split()[:3]))
+            if not (len(head) >= 4 and head.isupper() and len(label) <= 3):
+                return None
+        return label, dot, parse_label(label), rest
+
+    def _confirmed(self, cand: tuple[int, ...], lines: list[_Line], start: int) -> bool:
+        """A number that does not follow the previous one (a restart, a new set of minutes)
+        is accepted when the next numbered line continues from it."""
+        if self.label is not None and self.numbered and not self.heading_since_prev:
+            return False  # inside an open paragraph a restart is a list within it
+        if self.parts and self.parts[-1].endswith(":"):
+            return False  # "... as follows:" introduces a list
+        seen = 0
+        for line in lines[start:]:
+            if line.blank or line.heading:
+                continue
+            seen += 1
+            if seen > 80:
+                return False
+            found = self._match(line.text)
+            if not found or not found[3] or not _SENTENCE_START.match(found[3]):
+                continue
+            return plausible_next(cand, found[2])
+        return False
+
+    def _numbered(self, line: _Line, nxt: _Line | None, lines: list[_Line], i: int) -> int:
+        found = self._match(line.text)
+        if not found:
+            return 0
+        label, dot, cand, rest = found
         consumed = 1
         if rest is None:
             # The number alone on its line ("9."), its text on the next line.
             if not dot or nxt is None or nxt.heading or _LABEL_RE.match(nxt.text):
                 return 0
             rest = nxt.text
-            consumed = 2
-        cand = parse_label(label)
+            consumed = next(k for k in range(i + 1, len(lines)) if lines[k] is nxt) - i + 1
         if not _SENTENCE_START.match(rest) and not self._starts_with_figure_ok(cand, rest):
             return 0
-        ok = plausible_next(self.prev, cand) or (
+        if self.prev is None and len(cand) == 1 and cand[0] > MAX_JUMP + 1:
+            ok = False  # a first number far from 1 ("286." minutes, "2024." a year) needs confirming
+        else:
+            ok = plausible_next(self.prev, cand)
+        ok = ok or (
             self.prev is not None and _is_restart(cand) and self.heading_since_prev
         )
-        if not ok:
+        if not ok and not self._confirmed(cand, lines, i + consumed):
             return 0
         self.prev = cand
         self.heading_since_prev = False
         self.sub = 0
+        self.minute_heading = None
         # "2. Background" followed by "2.1 ..." is a section heading, not a paragraph.
-        following = nxt if consumed == 1 else None
-        if following is None and consumed == 2:
-            following = next((ln for ln in lines[i + 2 :] if not ln.blank), None)
+        following = next((ln for ln in lines[i + consumed :] if not ln.blank), None)
         if _looks_like_heading_text(rest) and following is not None:
-            fm = _LABEL_RE.match(following.text)
-            if fm and fm.group("label").startswith(label + "."):
+            fm = self._match(following.text)
+            if (fm and fm[0].startswith(label + ".") and plausible_next(cand, fm[2])
+                    and fm[3] and _SENTENCE_START.match(fm[3])):
                 self._close()
                 self.heading = rest.strip()
                 return consumed
@@ -291,36 +379,57 @@ class _Segmenter:
             return False
         self.sub = number
         minute = self.minute
-        parent_heading = _join(self.parts) if self.label == minute else None
+        if self.label == minute:
+            # The minute's own line is its title: "291. Capital Programme ... (Item 6)".
+            title = _join(self.parts)
+            if title and len(title.split()) <= 30 and not title.endswith((".", ":", ";")):
+                self.minute_heading = title
         self._open(f"{minute}({number})", line.page, rest, numbered=True)
-        if parent_heading and _looks_like_heading_text(parent_heading):
-            self.unit_heading = parent_heading
+        if self.minute_heading:
+            self.unit_heading = self.minute_heading
         self.minute = minute
         return True
 
     def _layout_heading(self, line: _Line, nxt: _Line | None) -> bool:
         """In a PDF a heading is a short title-like line standing between paragraphs,
-        directly followed by a numbered paragraph."""
-        if not _looks_like_heading_text(line.text) or _LABEL_RE.match(line.text):
+        directly followed by a numbered paragraph (or a minute's sub-paragraph)."""
+        if not self._heading_like(line.text) or self._match(line.text):
             return False
-        if self.parts and not self.parts[-1].endswith(_TERMINAL):
+        if (self.parts and not self.parts[-1].endswith(_TERMINAL)
+                and not self._heading_only_block()):
             return False
         if nxt is None:
             return False
+        if self.minute is not None and _SUB_RE.match(nxt.text):
+            return True
         m = _LABEL_RE.match(nxt.text)
         return bool(m and (m.group("dot") or "." in m.group("label")))
+
+    def _block_heading(self, line: _Line, nxt: _Line | None) -> bool:
+        """Outside numbered paragraphs, a short title line ("Commentary", "Risk 1 – Spending
+        Pressures") between finished text and a full line of running text is a heading."""
+        if self.label is not None and self.numbered:
+            return False
+        if not self.width or nxt is None or len(line.text.split()) > 10:
+            return False
+        if not self._heading_like(line.text) or len(line.text) > 0.6 * self.width:
+            return False
+        if self.parts and not self.parts[-1].endswith(_TERMINAL):
+            return False
+        return (len(nxt.text) >= 0.7 * self.width and _SENTENCE_START.match(nxt.text) is not None
+                and not _ITEM_RE.match(nxt.text) and not self._match(nxt.text))
 
     def _layout_boundary(self, line: _Line, nxt: _Line | None) -> bool:
         if not self.parts or not self.parts[-1].endswith(_TERMINAL):
             return False
-        if not _looks_like_heading_text(line.text) or _LABEL_RE.match(line.text):
+        if not self._heading_like(line.text) or _LABEL_RE.match(line.text):
             return False
         if self._layout_heading(line, nxt):
             return False
         if nxt is not None and nxt.text[:1].islower():
             return False
         letters = re.sub(r"[^A-Za-z]", "", line.text)
-        return (len(letters) >= 3 and letters.isupper()) or nxt is None or _looks_like_heading_text(nxt.text)
+        return (len(letters) >= 3 and letters.isupper()) or nxt is None or self._heading_like(nxt.text)
 
     def _text(self, line: _Line) -> None:
         if self.label is None:
@@ -328,5 +437,8 @@ class _Segmenter:
             return
         if not self.numbered and self._words() >= MAX_BLOCK_WORDS and self.parts[-1].endswith(_TERMINAL):
             self._open(None, line.page, line.text, numbered=False)
+            return
+        if not self.numbered and self._words() >= MAX_BLOCK_WORDS + 40:
+            self._open(None, line.page, line.text, numbered=False)  # a run-on table: cut anyway
             return
         self.parts.append(line.text)

@@ -171,6 +171,52 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qa import evaluate as ev
+    from qa.records import Filters
+    from qa.retrieve import MODES, retrieve
+    from qa.store import IndexReader
+
+    gold = ev.load_gold(args.gold)
+    mins = dict(ev.parse_min(spec) for spec in args.min or ())
+    reader = IndexReader.open(_index_dir(args))
+    indexed = {r.source for r in reader.reports()}
+    if args.skip_missing:
+        gold, skipped = ev.restrict_to_sources(gold, indexed)
+        if skipped:
+            print(f"skipped {len(skipped)} questions whose reports are not in the index")
+        if not gold:
+            raise CouncilQAError("none of the gold questions' reports are in the index")
+    embedder = _load_embedder(reader.model_name)
+    reader.check_embedder(embedder.name, embedder.dimension)
+    sources_of = {q.question: tuple(sorted(q.sources & indexed)) for q in gold}
+
+    def search(question: str, mode: str) -> list[tuple[str, str]]:
+        filters = Filters(reports=sources_of[question]) if args.with_report else Filters()
+        hits = retrieve(reader, embedder, question, k=10, mode=mode, filters=filters)
+        return [(h.paragraph.source, h.paragraph.label) for h in hits]
+
+    modes = list(MODES) if args.mode == "all" else [args.mode]
+    result = ev.evaluate(gold, search, modes, k=10, indexed_sources=indexed)
+    scope = "with each question's report named" if args.with_report else "corpus-wide"
+    print(f"{result.n_questions} questions, {scope}, index {reader.index_dir} "
+          f"({reader.manifest['counts']['reports']} reports)")
+    print(ev.format_table(result))
+    failures = ev.format_failures(result, limit=args.show_failures)
+    if failures.strip():
+        print()
+        print(failures)
+    if args.json:
+        Path(args.json).write_text(json.dumps(ev.to_json(result), indent=1, ensure_ascii=False))
+        print(f"wrote {args.json}")
+    if args.plot:
+        print(f"wrote {ev.plot(result, args.plot)}")
+    problems = ev.check_thresholds(result, mins) if mins else []
+    for problem in problems:
+        print(f"below threshold: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from qa.ui import serve
 
@@ -224,6 +270,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid", help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="one JSON object per question")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="measure retrieval on gold questions (the regression gate)",
+                       description="Ask every gold question (JSON Lines: id, question, relevant: [{source, "
+                       "paragraph}], answer) and print hit@1, hit@5, recall@5, recall@10, mrr@10, ndcg@10 "
+                       "and latency per mode, then the failing questions. --min makes it exit 1 below a "
+                       "threshold.")
+    p.add_argument("gold", help="gold questions, JSON Lines (see corpus/eval/README.md)")
+    p.add_argument("--index", help=index_help)
+    p.add_argument("--mode", choices=("hybrid", "dense", "lexical", "all"), default="hybrid")
+    p.add_argument("--with-report", action="store_true", help="name each question's report (like ask --report)")
+    p.add_argument("--skip-missing", action="store_true",
+                   help="leave out questions whose reports are not in the index (instead of failing them)")
+    p.add_argument("--json", metavar="OUT", help="write every figure and per-question result")
+    p.add_argument("--plot", metavar="OUT.png", help="draw metrics by mode and hit@k curves")
+    p.add_argument("--min", action="append", metavar="METRIC=VALUE",
+                   help="fail (exit 1) when a metric is below VALUE in any mode run, e.g. --min hit@5=0.8")
+    p.add_argument("--show-failures", type=int, default=20, metavar="N", help="list at most N failing questions")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="the browser app (ingests corpus/ first when the index is empty)")
     p.add_argument("--index", help=index_help)

@@ -45,7 +45,7 @@ MAX_UPLOAD_MB = 50
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 QUEUE_MAX_SIZE = 64
 """Requests waiting beyond this are turned away with Gradio's "currently busy" message."""
-CONCURRENCY = 4
+CONCURRENCY = 2
 """Questions answered at once (the embedder shares the machine's cores)."""
 TOP_K = 5
 UPLOADS = "uploads"
@@ -69,7 +69,10 @@ BUSY_HINT = "If the page says it is busy, many people are asking at once: wait a
 
 CSS = """
 .gradio-container { max-width: 1180px !important; margin: 0 auto !important; }
-.cqa-intro { font-size: 1rem; color: var(--body-text-color-subdued); margin: 0 0 .25rem 0; }
+.cqa-intro { font-size: 1rem; color: var(--body-text-color); margin: 0 0 .25rem 0; }
+.cqa-cited { list-style: none; padding: 0; margin: .5rem 0 0 0; font-size: .92rem;
+  color: var(--body-text-color-subdued); }
+.cqa-cited a { text-decoration: none; font-weight: 600; margin-right: .3em; }
 .cqa-answer { font-size: 1.08rem; line-height: 1.6; padding: .9rem 1.1rem; border-radius: 8px;
   background: var(--background-fill-secondary); border-left: 4px solid #1f5f8b; }
 .cqa-answer .cqa-label { font-size: .8rem; text-transform: uppercase; letter-spacing: .04em;
@@ -93,8 +96,10 @@ CSS = """
 .cqa-para mark { background: #ffe58a; color: inherit; padding: 0 .1em; }
 .cqa-cite { margin: .2rem 0 0 1.9em; font-size: .88rem; color: var(--body-text-color-subdued); }
 .cqa-results table { border-collapse: collapse; width: 100%; font-size: .95rem; }
-.cqa-results td, .cqa-results th { border-bottom: 1px solid var(--border-color-primary);
+.cqa-results td, .cqa-results th { border: none !important;
+  border-bottom: 1px solid var(--border-color-primary) !important;
   text-align: left; padding: .35rem .5rem; vertical-align: top; }
+#cqa-library, #cqa-library * { font-family: var(--font) !important; }
 .cqa-ok { color: #146c2e; font-weight: 600; }
 .cqa-bad { color: #b42318; font-weight: 600; }
 """
@@ -108,6 +113,53 @@ def esc(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
+class CachingEmbedder:
+    """Wraps an embedder and remembers the vectors of texts it has seen (bounded, LRU).
+
+    ``qa.answer`` embeds the sentences of every retrieved paragraph for each question; the
+    same paragraphs come back for many questions, so after the first few questions only
+    the question itself needs the model. Vectors are unit length either way.
+    """
+
+    def __init__(self, inner: Any, max_items: int = 50_000) -> None:
+        from collections import OrderedDict
+
+        self.inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self.max_items = max_items
+        self._cache: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> Any:
+        import numpy as np
+
+        texts = list(texts)
+        out: list[Any] = [None] * len(texts)
+        missing: dict[str, list[int]] = {}
+        with self._lock:
+            for i, text in enumerate(texts):
+                vector = self._cache.get(text)
+                if vector is None:
+                    missing.setdefault(text, []).append(i)
+                else:
+                    self._cache.move_to_end(text)
+                    out[i] = vector
+        if missing:
+            fresh = self.inner.encode(list(missing))
+            with self._lock:
+                for (text, rows), vector in zip(missing.items(), fresh, strict=True):
+                    vector = np.array(vector, dtype=np.float32)
+                    for i in rows:
+                        out[i] = vector
+                    self._cache[text] = vector
+                while len(self._cache) > self.max_items:
+                    self._cache.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.ascontiguousarray(np.stack(out), dtype=np.float32)
+
+
 # ---------------------------------------------------------------------------------------
 # The library: one embedder and one open index per process, reopened when it goes stale.
 
@@ -118,7 +170,7 @@ class Library:
     def __init__(self, index_dir: Path, corpus_dir: Path, embedder: Any = None) -> None:
         self.index_dir = Path(index_dir)
         self.corpus_dir = Path(corpus_dir)
-        self._embedder = embedder
+        self._embedder = CachingEmbedder(embedder) if embedder is not None else None
         self._reader: Any = None
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -131,7 +183,7 @@ class Library:
                 if self._embedder is None:
                     from ingest.embed import load_embedder
 
-                    self._embedder = load_embedder()
+                    self._embedder = CachingEmbedder(load_embedder())
         return self._embedder
 
     def reader(self) -> Any:
@@ -179,7 +231,8 @@ class Library:
         from ingest.index import ingest_paths
 
         with self._write_lock:
-            summary = ingest_paths(list(paths), self.index_dir, embedder=self.embedder, progress=progress)
+            summary = ingest_paths(list(paths), self.index_dir, embedder=self.embedder.inner,
+                                   progress=progress)
         self.refresh()
         return summary
 
@@ -239,9 +292,10 @@ def _snippet(c: Citation, limit: int = 220) -> str:
 
 
 def render_answer(answer: Answer) -> str:
+    asked = f' data-question="{esc(answer.question)}"'
     if answer.abstained:
         return (
-            '<div class="cqa-notice" id="cqa-answer"><b>No clear answer.</b> '
+            f'<div class="cqa-notice" id="cqa-answer"{asked}><b>No clear answer.</b> '
             "No paragraph in the indexed reports clearly answers this question. "
             + ("The closest paragraphs are listed below: they may still help, but check them."
                if answer.citations else "Nothing in the reports comes close.")
@@ -256,7 +310,14 @@ def render_answer(answer: Answer) -> str:
         return f'<a class="cqa-marker" href="#cqa-src-{n}" title="Source {n}">[{n}]</a>'
 
     body = _MARKER.sub(marker, esc(answer.answer))
-    return f'<div class="cqa-answer" id="cqa-answer"><div class="cqa-label">Answer</div>{body}</div>'
+    used = sorted({int(m.group(1)) for m in _MARKER.finditer(answer.answer)} & ranks)
+    by_rank = {c.rank: c for c in answer.citations}
+    cited = "".join(
+        f'<li><a href="#cqa-src-{n}">[{n}]</a> {esc(by_rank[n].cite or by_rank[n].title)}</li>' for n in used
+    )
+    cited_html = f'<ul class="cqa-cited">{cited}</ul>' if cited else ""
+    return (f'<div class="cqa-answer" id="cqa-answer"{asked}><div class="cqa-label">Answer</div>'
+            f"<div>{body}</div>{cited_html}</div>")
 
 
 def group_by_report(citations: Sequence[Citation]) -> list[tuple[str, list[Citation]]]:

@@ -1,0 +1,201 @@
+"""The index: incremental, duplicate-aware, safe against bad files, kills and concurrent writers.
+
+The embedder here is the deterministic hashing one: the model is not the subject.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SEED_MD, SEED_PDF
+
+from ingest.embed import HashingEmbedder
+from ingest.errors import CouncilQAError
+from ingest.index import ingest_paths, remove_report
+from qa.retrieve import retrieve
+from qa.store import IndexReader
+
+EMB = HashingEmbedder()
+
+
+def _txt(path: Path, paragraphs: list[str]) -> Path:
+    path.write_text("\n".join(f"{i}. {text}" for i, text in enumerate(paragraphs, start=1)), encoding="utf-8")
+    return path
+
+
+def _snapshot(index_dir: Path, questions=("sickness absence", "Ofsted inspection", "pension fund")):
+    reader = IndexReader.open(index_dir)
+    try:
+        return [
+            [(h.paragraph.source, h.paragraph.label, round(h.score, 6)) for h in retrieve(reader, EMB, q, k=5)]
+            for q in questions
+        ]
+    finally:
+        reader.close()
+
+
+def test_seed_pdf_and_markdown_are_one_report(tmp_path):
+    summary = ingest_paths([SEED_PDF, SEED_MD], tmp_path / "ix", embedder=EMB)
+    status = {r.source: r.status for r in summary.results}
+    assert status[SEED_PDF.name] == "added"
+    assert status[SEED_MD.name] == "duplicate"
+    reader = IndexReader.open(tmp_path / "ix")
+    assert [r.source for r in reader.reports()] == [SEED_PDF.name]
+    assert reader.manifest["counts"]["windows"] == reader.manifest["counts"]["vectors"] > 0
+
+
+def test_reingest_unchanged_does_no_work(tmp_path):
+    ix = tmp_path / "ix"
+    first = ingest_paths([SEED_PDF, SEED_MD], ix, embedder=EMB)
+    manifest = json.loads((ix / "manifest.json").read_text())
+    second = ingest_paths([SEED_PDF, SEED_MD], ix, embedder=EMB)
+    assert first.embedded_windows > 0
+    assert second.embedded_windows == 0 and not second.changed
+    assert {r.status for r in second.results} == {"unchanged", "duplicate"}
+    assert json.loads((ix / "manifest.json").read_text()) == manifest  # nothing rewritten
+    assert second.seconds < 2.0
+
+
+def test_changed_file_replaces_only_its_paragraphs_and_prune_drops_missing(tmp_path):
+    ix = tmp_path / "ix"
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SEED_PDF, docs)
+    report = _txt(docs / "parks.txt", ["Parks Committee notes.", "The lido reopens in May after repairs."])
+    ingest_paths([docs], ix, embedder=EMB)
+    reader = IndexReader.open(ix)
+    seed_rows = reader.db.execute(
+        "SELECT p.id, p.label, p.text FROM paragraphs p JOIN reports r ON r.id = p.report_id WHERE r.source = ?",
+        (SEED_PDF.name,),
+    ).fetchall()
+    reader.close()
+
+    _txt(report, ["Parks Committee notes.", "The lido stays closed until 2027 for repairs.", "Tennis courts."])
+    summary = ingest_paths([docs], ix, embedder=EMB)
+    assert {r.source: r.status for r in summary.results}["parks.txt"] == "updated"
+    reader = IndexReader.open(ix)
+    texts = [t for (t,) in reader.db.execute(
+        "SELECT text FROM paragraphs p JOIN reports r ON r.id = p.report_id WHERE r.source = 'parks.txt'")]
+    assert texts == ["Parks Committee notes.", "The lido stays closed until 2027 for repairs.", "Tennis courts."]
+    assert reader.db.execute(
+        "SELECT p.id, p.label, p.text FROM paragraphs p JOIN reports r ON r.id = p.report_id WHERE r.source = ?",
+        (SEED_PDF.name,),
+    ).fetchall() == seed_rows  # ids and citations of the other report untouched
+    reader.close()
+
+    report.unlink()
+    summary = ingest_paths([docs], ix, embedder=EMB, prune=True)
+    assert ("parks.txt", "removed") in {(r.source, r.status) for r in summary.results}
+    reader = IndexReader.open(ix)
+    assert [r.source for r in reader.reports()] == [SEED_PDF.name]
+    assert reader.manifest["counts"]["windows"] == reader.vectors.ntotal
+
+
+def test_bad_files_are_reported_and_the_rest_ingested(tmp_path):
+    import pypdf
+
+    ix = tmp_path / "ix"
+    ingest_paths([SEED_PDF], ix, embedder=EMB)
+    seed_rows = "SELECT id, label, text FROM paragraphs ORDER BY id"
+    before = IndexReader.open(ix).db.execute(seed_rows).fetchall()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty.txt").write_bytes(b"")
+    (bad / "corrupt.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\ngarbage")
+    writer = pypdf.PdfWriter(clone_from=str(SEED_PDF))
+    writer.encrypt(user_password="secret", owner_password="owner")
+    with (bad / "locked.pdf").open("wb") as fh:
+        writer.write(fh)
+    (bad / "good.txt").write_text("1. The library opening hours are extended to 8pm on Thursdays.\n")
+    summary = ingest_paths([bad, bad / "locked.pdf"], ix, embedder=EMB)
+    by_source = {r.source: r for r in summary.results}
+    assert by_source["good.txt"].status == "added"
+    assert "empty" in by_source["empty.txt"].reason
+    assert "corrupt" in by_source["corrupt.pdf"].reason
+    assert "encrypted" in by_source["locked.pdf"].reason
+    assert {by_source[s].status for s in ("empty.txt", "corrupt.pdf", "locked.pdf")} == {"failed"}
+    # unsupported types are never picked up from folders, but named directly they fail clearly
+    (bad / "figures.xlsx").write_bytes(b"PK\x03\x04")
+    result = ingest_paths([bad / "figures.xlsx"], ix, embedder=EMB).results[0]
+    assert result.status == "failed" and "unsupported file type" in result.reason
+    reader = IndexReader.open(ix)
+    assert sorted(r.source for r in reader.reports()) == sorted([SEED_PDF.name, "good.txt"])
+    assert reader.db.execute(seed_rows).fetchall()[: len(before)] == before  # the seed is intact
+
+
+def test_index_built_with_another_model_is_refused(tmp_path):
+    ix = tmp_path / "ix"
+    ingest_paths([SEED_PDF], ix, embedder=EMB)
+    with pytest.raises(CouncilQAError, match="rebuild"):
+        ingest_paths([SEED_MD], ix, embedder=HashingEmbedder(dimension=128, name="other-model"))
+    reader = IndexReader.open(ix)
+    with pytest.raises(CouncilQAError, match="hashing-test-embedder"):
+        reader.check_embedder("other-model", 128)
+
+
+def test_second_writer_gets_index_busy(tmp_path):
+    from filelock import FileLock
+
+    ix = tmp_path / "ix"
+    ingest_paths([SEED_PDF], ix, embedder=EMB)
+    with FileLock(str(ix / ".lock")):
+        with pytest.raises(CouncilQAError, match="index busy"):
+            ingest_paths([SEED_MD], ix, embedder=EMB)
+    reader = IndexReader.open(ix)  # readers are never blocked
+    assert reader.reports()
+
+
+def test_remove_report(tmp_path):
+    ix = tmp_path / "ix"
+    ingest_paths([SEED_PDF, _txt(tmp_path / "a.txt", ["Alpha paragraph text here."])], ix, embedder=EMB)
+    assert remove_report(ix, "a.txt") is True
+    assert remove_report(ix, "a.txt") is False
+    assert [r.source for r in IndexReader.open(ix).reports()] == [SEED_PDF.name]
+
+
+_KILL_SCRIPT = """
+import sys, time
+from ingest.embed import HashingEmbedder
+from ingest.index import ingest_paths
+
+class Slow(HashingEmbedder):
+    def encode(self, texts):
+        print("embedding", flush=True)
+        time.sleep(3)
+        return super().encode(texts)
+
+ingest_paths(sys.argv[2:], sys.argv[1], embedder=Slow())
+"""
+
+
+def test_sigkill_half_way_leaves_previous_index_answering_exactly_as_before(tmp_path):
+    ix = tmp_path / "ix"
+    ingest_paths([SEED_PDF], ix, embedder=EMB)
+    before = _snapshot(ix)
+    manifest_before = (ix / "manifest.json").read_text()
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(8):
+        _txt(docs / f"report{n}.txt", [f"Report {n} says the sickness absence rate fell to {n}.5 days."] * 3)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILL_SCRIPT, str(ix), str(docs)],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    # half-way: the reports are read and written aside, their windows are being embedded
+    assert proc.stdout.readline().startswith("embedding")
+    assert list(ix.glob("gen-*.tmp-*")), "the new generation should be in progress"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert (ix / "manifest.json").read_text() == manifest_before
+    assert _snapshot(ix) == before
+    # the next ingest cleans up after the killed one and completes
+    summary = ingest_paths([SEED_PDF, docs], ix, embedder=EMB)
+    assert sum(r.status == "added" for r in summary.results) == 8
+    assert not list(ix.glob("gen-*.tmp-*"))
