@@ -140,8 +140,9 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files named, plus supported files found recursively in folders named.
 
     In folders, hidden files and ``README*`` files (a folder's own documentation, such as
-    ``corpus/eval/README.md``) are passed over. PDFs come first so that when a report exists as PDF and as Markdown, the PDF (which
-    has pages to open) is the one kept and the other is recognised as its duplicate.
+    ``corpus/eval/README.md``) are passed over. PDFs come first so that when a report exists
+    as PDF and as Markdown, the PDF (which has pages to open) is the one kept and the other
+    is recognised as its duplicate.
     """
     found: dict[Path, None] = {}
     for raw in paths:
