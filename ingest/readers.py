@@ -78,11 +78,30 @@ def _strip_inline_markdown(text: str) -> str:
     return text.replace("\\", "").rstrip()
 
 
+def _undouble_spacing(raw_lines: list[str]) -> list[str]:
+    """Markdown converted from PDF often puts a blank line after every printed line. There a
+    blank line ends a paragraph only after a sentence end; other blanks are dropped."""
+    text_lines = [i for i, line in enumerate(raw_lines) if line.strip()]
+    followed_by_blank = sum(
+        1 for i in text_lines if i + 1 < len(raw_lines) and not raw_lines[i + 1].strip()
+    )
+    if len(text_lines) < 20 or followed_by_blank < 0.8 * len(text_lines):
+        return raw_lines
+    out: list[str] = []
+    for line in raw_lines:
+        if not line.strip() and out and out[-1].strip() and not out[-1].rstrip().endswith(
+            (".", ":", ";", "!", "?", "**")
+        ) and not out[-1].lstrip().startswith("#"):
+            continue
+        out.append(line)
+    return out
+
+
 def _markdown_document(name: str, text: str) -> Document:
     """Markdown: ``#`` headings and whole-line ``**bold**`` are headings; ``-`` items are bullets."""
     lines: list[str] = []
     headings: set[int] = set()
-    for raw in text.splitlines():
+    for raw in _undouble_spacing(text.splitlines()):
         raw = raw.rstrip()
         if re.fullmatch(r"\s*(-{3,}|\*{3,}|_{3,})\s*", raw):
             lines.append("")

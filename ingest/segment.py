@@ -146,6 +146,18 @@ def _is_restart(cand: tuple[int, ...]) -> bool:
     return cand[0] == 1 and all(c in (0, 1) for c in cand[1:])
 
 
+_TITLE_SMALL_WORDS = frozenset("a an and as at by for from in of on or the to with".split())
+
+
+def _is_item_title(text: str | None) -> bool:
+    """A minute item's title in Title Case: "Apologies for Absence and Substitutions"
+    (as in "2    Apologies for Absence and Substitutions", printed without a dot)."""
+    if not text or not _looks_like_heading_text(text):
+        return False
+    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", text) if w.lower() not in _TITLE_SMALL_WORDS]
+    return bool(words) and len(words) <= 10 and all(w[0].isupper() for w in words)
+
+
 def _looks_like_heading_text(text: str) -> bool:
     words = text.split()
     return (
@@ -287,11 +299,13 @@ class _Segmenter:
         if not m or _is_toc_line(text):
             return None
         label, dot, rest = m.group("label"), m.group("dot"), m.group("rest")
+        if label[0] == "0" and len(label.split(".")[0]) > 1:
+            return None  # "01 David Redgewell": a list of items, not paragraph numbers
         if "." not in label and not dot:
             # A flat number needs its dot ("9." not "9"), except a minute heading in
             # capitals: "4 AUDITED FINAL ACCOUNTS".
             head = re.sub(r"[^A-Za-z]", "", " ".join((rest or "").split()[:3]))
-            if not (len(head) >= 4 and head.isupper() and len(label) <= 3):
+            if not (len(label) <= 3 and ((len(head) >= 4 and head.isupper()) or _is_item_title(rest))):
                 return None
         return label, dot, parse_label(label), rest
 
@@ -329,6 +343,8 @@ class _Segmenter:
             consumed = next(k for k in range(i + 1, len(lines)) if lines[k] is nxt) - i + 1
         if not _SENTENCE_START.match(rest) and not self._starts_with_figure_ok(cand, rest):
             return 0
+        if not dot and len(cand) == 1 and self._next_is_undotted_item(lines, i + consumed):
+            return 0  # "10 Dr Philippa A Nason" / "11 Wilma Gough": a numbered list of names
         if self.prev is None and len(cand) == 1 and cand[0] > MAX_JUMP + 1:
             ok = False  # a first number far from 1 ("286." minutes, "2024." a year) needs confirming
         else:
@@ -354,6 +370,13 @@ class _Segmenter:
         self.minute = label if len(cand) == 1 else None
         self._open(label, line.page, rest, numbered=True)
         return consumed
+
+    def _next_is_undotted_item(self, lines: list[_Line], start: int) -> bool:
+        following = next((ln for ln in lines[start:] if not ln.blank), None)
+        if following is None:
+            return False
+        found = self._match(following.text)
+        return bool(found and not found[1] and len(found[2]) == 1)
 
     def _starts_with_figure_ok(self, cand: tuple[int, ...], rest: str) -> bool:
         """"10. 2019 was a positive year": a text starting with a figure is accepted only

@@ -16,6 +16,7 @@ ABSTAIN_BELOW = 0.35
 MAX_ANSWER_SENTENCES = 3
 SENTENCE_POOL = 3
 """Answer sentences are taken from this many top paragraphs."""
+MAX_SENTENCES_PER_PARAGRAPH = 40
 NO_ANSWER = (
     "No paragraph in the indexed reports clearly answers this question. "
     "The closest paragraphs are listed below."
@@ -69,10 +70,12 @@ def answer(
     if not hits:
         return Answer(question, NO_ANSWER, True, ())
     terms = query_terms(question)
+    # Only the top paragraphs' sentences are embedded (the answer is drawn from them); the
+    # highlight of a lower citation is its sentence sharing most words with the question.
     pool: list[tuple[int, str]] = []  # (hit index, sentence)
-    for i, hit in enumerate(hits):
-        for sentence in split_sentences(hit.paragraph.text)[:40]:
-            if len(sentence.split()) >= 3 or i >= SENTENCE_POOL:
+    for i, hit in enumerate(hits[:SENTENCE_POOL]):
+        for sentence in split_sentences(hit.paragraph.text)[:MAX_SENTENCES_PER_PARAGRAPH]:
+            if len(sentence.split()) >= 3:
                 pool.append((i, sentence))
     vectors = embedder.encode([question] + [s for _, s in pool])
     qv, sv = vectors[0], vectors[1:]
@@ -84,6 +87,10 @@ def answer(
     for (i, sentence), score, cosine in zip(pool, scores, cosines, strict=True):
         if i not in best_for_hit or score > best_for_hit[i][0]:
             best_for_hit[i] = (float(score), float(cosine), sentence)
+    for i, hit in enumerate(hits[SENTENCE_POOL:], start=SENTENCE_POOL):
+        sentences = split_sentences(hit.paragraph.text) or [hit.paragraph.text]
+        best = max(sentences, key=lambda s: _lexical_overlap(terms, s))
+        best_for_hit[i] = (0.0, 0.0, best)
 
     citations = tuple(
         Citation(

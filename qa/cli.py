@@ -306,6 +306,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CouncilQAError as exc:
         print(f"council-qa: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # "council-qa paragraphs x.pdf | head"
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
     except KeyboardInterrupt:
         print("council-qa: interrupted", file=sys.stderr)
         return 130

@@ -32,6 +32,9 @@ class IndexReader:
         self._reports: dict[int, ReportInfo] = {}
         for row in self.db.execute(f"SELECT id, {_REPORT_COLUMNS} FROM reports"):
             self._reports[row[0]] = ReportInfo(*row[1:])
+        self._numbered: dict[int, int] = dict(
+            self.db.execute("SELECT report_id, sum(numbered) FROM paragraphs GROUP BY report_id")
+        )
 
     @staticmethod
     def exists(index_dir: str | Path) -> bool:
@@ -113,6 +116,19 @@ class IndexReader:
             report = self._reports[rid]
             out[pid] = (Paragraph(report.source, label, page, heading, text, bool(numbered)), report, same_label > 1)
         return out
+
+    def numbered_count(self, report_id: int) -> int:
+        """How many numbered paragraphs the report has."""
+        return self._numbered.get(report_id, 0)
+
+    def paragraph_flags(self, paragraph_ids: Iterable[int]) -> list[tuple[int, int, bool]]:
+        """(paragraph id, report id, numbered) for each id."""
+        ids = [int(i) for i in paragraph_ids]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(f"SELECT id, report_id, numbered FROM paragraphs WHERE id IN ({marks})", ids)
+        return [(pid, rid, bool(numbered)) for pid, rid, numbered in rows]
 
     def paragraph_ids_for_reports(self, report_ids: set[int]) -> np.ndarray:
         marks = ",".join("?" * len(report_ids))
