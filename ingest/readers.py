@@ -72,10 +72,16 @@ _MD_LETTERED = re.compile(r"^\(?[a-zivx]{1,4}\)\s")
 
 def _strip_inline_markdown(text: str) -> str:
     text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
+    text = re.sub(r"\*+", "", text)  # italics and stray emphasis markers
     text = re.sub(r"(?<!\w)__(.+?)__(?!\w)", r"\1", text)
     text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
     text = re.sub(r"`([^`]*)`", r"\1", text)
     return text.replace("\\", "").rstrip()
+
+
+def _short_title(text: str) -> bool:
+    text = text.strip("*_ ")
+    return len(text.split()) <= 12 and not text.endswith((".", ";", ",", "?", "!"))
 
 
 def _undouble_spacing(raw_lines: list[str]) -> list[str]:
@@ -114,6 +120,8 @@ def _markdown_document(name: str, text: str) -> Document:
             parts = re.split(r"(?<=\*\*)(?=\*\*)", raw) if "****" in raw else [raw]
         for part in parts:
             bold = _MD_BOLD_LINE.match(part)
+            if bold and not heading and not _short_title(_strip_inline_markdown(part)):
+                bold = None  # an emphasised sentence (a councillor's question), not a heading
             if heading or bold:
                 content = _strip_inline_markdown(bold.group(1) if bold else part)
                 if content.strip():

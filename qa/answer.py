@@ -11,8 +11,10 @@ from qa.records import Answer, Citation, Filters, Hit
 from qa.retrieve import query_terms, retrieve
 from qa.store import IndexReader
 
-ABSTAIN_BELOW = 0.35
-"""Abstain when neither the best paragraph nor the best sentence is at least this similar."""
+ABSTAIN_BELOW = 0.33
+"""Abstain when no cited paragraph has a window at least this similar to the question.
+Calibrated over the shared corpus: the 69 dev questions score 0.34 to 0.80 (5th percentile
+0.41), 14 of 15 off-topic questions ("how tall is Mount Everest?") score 0.00 to 0.32."""
 MAX_ANSWER_SENTENCES = 3
 SENTENCE_POOL = 3
 """Answer sentences are taken from this many top paragraphs."""
@@ -109,8 +111,7 @@ def answer(
         )
         for i, hit in enumerate(hits)
     )
-    top_cosine = max((c for _, c, _ in best_for_hit.values()), default=0.0)
-    if max(hits[0].dense, top_cosine) < ABSTAIN_BELOW:
+    if max(hit.dense for hit in hits) < ABSTAIN_BELOW:
         return Answer(question, NO_ANSWER, True, citations)
 
     # The first sentence comes from the best paragraph; up to two more from the pool
