@@ -19,6 +19,8 @@ MAX_ANSWER_SENTENCES = 3
 SENTENCE_POOL = 3
 """Answer sentences are taken from this many top paragraphs."""
 MAX_SENTENCES_PER_PARAGRAPH = 40
+BEST_WINDOWS = 2
+"""Answer sentences are looked for in this many best-matching windows of each paragraph."""
 NO_ANSWER = (
     "No paragraph in the indexed reports clearly answers this question. "
     "The closest paragraphs are listed below."
@@ -58,6 +60,20 @@ def score_sentences(
     return sentence_vectors @ question_vector + 0.15 * overlaps
 
 
+def _candidate_sentences(reader: IndexReader, hit: Hit, question_vector: np.ndarray) -> list[str]:
+    """The sentences of the paragraph's best-matching windows (their stored vectors say which),
+    so a 600-word paragraph costs a handful of sentence embeddings, not forty."""
+    windows = reader.windows_of(hit.paragraph_id) if hit.paragraph_id else []
+    if len(windows) <= BEST_WINDOWS:
+        return split_sentences(hit.paragraph.text)[:MAX_SENTENCES_PER_PARAGRAPH]
+    ranked = sorted(windows, key=lambda w: -float(w[1] @ question_vector))[:BEST_WINDOWS]
+    sentences: dict[str, None] = {}
+    for text, _ in ranked:
+        for sentence in split_sentences(text):
+            sentences.setdefault(sentence, None)
+    return list(sentences)
+
+
 def answer(
     reader: IndexReader,
     embedder: Embedder,
@@ -74,13 +90,13 @@ def answer(
     terms = query_terms(question)
     # Only the top paragraphs' sentences are embedded (the answer is drawn from them); the
     # highlight of a lower citation is its sentence sharing most words with the question.
+    qv = embedder.encode([question])[0]
     pool: list[tuple[int, str]] = []  # (hit index, sentence)
     for i, hit in enumerate(hits[:SENTENCE_POOL]):
-        for sentence in split_sentences(hit.paragraph.text)[:MAX_SENTENCES_PER_PARAGRAPH]:
+        for sentence in _candidate_sentences(reader, hit, qv):
             if len(sentence.split()) >= 3:
                 pool.append((i, sentence))
-    vectors = embedder.encode([question] + [s for _, s in pool])
-    qv, sv = vectors[0], vectors[1:]
+    sv = embedder.encode([s for _, s in pool]) if pool else np.zeros((0, qv.shape[0]), dtype=np.float32)
     overlaps = np.array([_lexical_overlap(terms, s) for _, s in pool])
     scores = score_sentences(qv, sv, overlaps) if pool else np.zeros(0)
     cosines = sv @ qv if pool else np.zeros(0)

@@ -46,6 +46,8 @@ class Hit:
     """Best window cosine similarity to the question (0 when dense search did not find it)."""
     lexical: float = 0.0
     """BM25 score (0 when the text search did not find it)."""
+    paragraph_id: int = 0
+    """The paragraph's row id in this index generation (to look up its windows)."""
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,6 @@ def retrieve(
     for pid, score in top:
         paragraph, report, ambiguous = info[pid]
         hits.append(
-            Hit(paragraph, float(score), report, ambiguous, dense_of.get(pid, 0.0), lexical_of.get(pid, 0.0))
+            Hit(paragraph, float(score), report, ambiguous, dense_of.get(pid, 0.0), lexical_of.get(pid, 0.0), pid)
         )
     return hits

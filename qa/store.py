@@ -158,6 +158,11 @@ class IndexReader:
         marks = ",".join("?" * len(ids))
         return dict(self.db.execute(f"SELECT id, report_id FROM paragraphs WHERE id IN ({marks})", ids))
 
+    def windows_of(self, paragraph_id: int) -> list[tuple[str, np.ndarray]]:
+        """A paragraph's windows: (text, stored vector), in reading order."""
+        rows = self.db.execute("SELECT id, text FROM windows WHERE paragraph_id = ? ORDER BY seq", (paragraph_id,))
+        return [(text, self.vectors.reconstruct(int(wid))) for wid, text in rows]
+
     def lexical(self, match: str, limit: int, report_ids: set[int] | None) -> list[tuple[int, float]]:
         """FTS5 BM25 over paragraph text, heading and report title: (paragraph id, score), best first."""
         if not match:
