@@ -32,6 +32,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--keep", metavar="DIR", help="build the index here and keep it")
+    parser.add_argument("--quantize", action="store_true",
+                        help="lever: torch dynamic int8 quantisation of the model's Linear layers")
+    parser.add_argument("--per-report", action="store_true",
+                        help="lever off: embed each report's windows separately (no cross-report batching)")
     args = parser.parse_args()
 
     import torch
@@ -45,6 +49,13 @@ def main() -> None:
     embedder = load_embedder(args.model)
     if args.batch_size:
         embedder.batch_size = args.batch_size
+    if args.quantize:
+        embedder.model = torch.ao.quantization.quantize_dynamic(embedder.model, {torch.nn.Linear}, dtype=torch.qint8)
+        embedder.name += "+int8"
+    if args.per_report:
+        import ingest.index
+
+        ingest.index.EMBED_BATCH = 1
     load_s = time.perf_counter() - t
     print(f"model {embedder.name} loaded in {load_s:.1f}s; torch threads {torch.get_num_threads()}; "
           f"batch size {embedder.batch_size}")

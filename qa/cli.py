@@ -263,7 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-f", "--file", help="answer every line of FILE (one model load); use with --json")
     p.add_argument("--index", help=index_help)
     p.add_argument("-k", type=int, default=5, help="how many paragraphs to cite (default 5)")
-    p.add_argument("--report", action="append", metavar="SOURCE", help="only this report file (repeatable)")
+    p.add_argument("--report", action="extend", nargs="+", metavar="SOURCE",
+                   help="only these report files (file names as ingested; see council-qa status)")
     p.add_argument("--council", help="only reports of this council")
     p.add_argument("--since", metavar="YYYY-MM-DD", help="only reports dated on or after")
     p.add_argument("--until", metavar="YYYY-MM-DD", help="only reports dated on or before")

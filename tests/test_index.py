@@ -60,7 +60,6 @@ def test_reingest_unchanged_does_no_work(tmp_path):
     assert second.embedded_windows == 0 and not second.changed
     assert {r.status for r in second.results} == {"unchanged", "duplicate"}
     assert json.loads((ix / "manifest.json").read_text()) == manifest  # nothing rewritten
-    assert second.seconds < 2.0
 
 
 def test_changed_file_replaces_only_its_paragraphs_and_prune_drops_missing(tmp_path):
