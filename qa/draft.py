@@ -34,26 +34,24 @@ _UNNUMBERED = re.compile(r"^p(\d+)-\d+$")
 _NUMBERED_SOURCE = re.compile(r"^(\d+)\.\s+")
 
 
-def long_date(iso: str | None) -> str | None:
-    """``2020-02-13`` → ``13 February 2020`` (None or unparsable dates pass through)."""
+def _format_date(iso: str | None, month: str) -> str | None:
     if not iso:
         return None
     try:
         day = date.fromisoformat(iso[:10])
     except ValueError:
         return iso
-    return f"{day.day} {day:%B %Y}"
+    return f"{day.day} {day.strftime(month)} {day.year}"
+
+
+def long_date(iso: str | None) -> str | None:
+    """``2020-02-13`` → ``13 February 2020`` (None or unparsable dates pass through)."""
+    return _format_date(iso, "%B")
 
 
 def short_date(iso: str | None) -> str | None:
     """``2020-02-13`` → ``13 Feb 2020``."""
-    if not iso:
-        return None
-    try:
-        day = date.fromisoformat(iso[:10])
-    except ValueError:
-        return iso
-    return f"{day.day} {day:%b %Y}"
+    return _format_date(iso, "%b")
 
 
 def paragraph_ref(label: str) -> str:

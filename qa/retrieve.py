@@ -52,8 +52,8 @@ STOPWORDS = frozenset(
 def query_terms(question: str) -> list[str]:
     """Content words of a question, in order, without duplicates."""
     seen: dict[str, None] = {}
-    for token in re.findall(r"[\w£%'-]+", question.lower()):
-        token = token.strip("'-")
+    for token in re.findall(r"[\w£%'’-]+", question.lower()):
+        token = re.sub(r"['’]s$", "", token).strip("'’-")
         if token in STOPWORDS or len(token) < 2:
             continue
         if token.isdigit() and len(token) > 4:

@@ -130,11 +130,6 @@ class IndexReader:
         rows = self.db.execute(f"SELECT id, report_id, numbered FROM paragraphs WHERE id IN ({marks})", ids)
         return [(pid, rid, bool(numbered)) for pid, rid, numbered in rows]
 
-    def paragraph_ids_for_reports(self, report_ids: set[int]) -> np.ndarray:
-        marks = ",".join("?" * len(report_ids))
-        rows = self.db.execute(f"SELECT id FROM paragraphs WHERE report_id IN ({marks})", list(report_ids))
-        return np.fromiter((r[0] for r in rows), dtype=np.int64)
-
     def window_ids_for_reports(self, report_ids: set[int]) -> np.ndarray:
         marks = ",".join("?" * len(report_ids))
         rows = self.db.execute(
@@ -150,13 +145,6 @@ class IndexReader:
             return {}
         marks = ",".join("?" * len(ids))
         return dict(self.db.execute(f"SELECT id, paragraph_id FROM windows WHERE id IN ({marks})", ids))
-
-    def paragraph_reports(self, paragraph_ids: Iterable[int]) -> dict[int, int]:
-        ids = [int(i) for i in paragraph_ids]
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        return dict(self.db.execute(f"SELECT id, report_id FROM paragraphs WHERE id IN ({marks})", ids))
 
     def windows_of(self, paragraph_id: int) -> list[tuple[str, np.ndarray]]:
         """A paragraph's windows: (text, stored vector), in reading order."""

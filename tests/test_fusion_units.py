@@ -1,0 +1,54 @@
+"""The retrieval maths: pure functions over lists, checked by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.embed import make_windows, split_sentences
+from qa.retrieve import (
+    apply_penalties,
+    best_per_paragraph,
+    fts_query,
+    linear_fusion,
+    query_terms,
+    reciprocal_rank_fusion,
+)
+
+
+def test_best_window_scores_its_paragraph():
+    ranked = best_per_paragraph([10, 11, 12, 13], [0.2, 0.9, 0.5, 0.4], {10: 1, 11: 1, 12: 2, 13: 3})
+    assert ranked == [(1, 0.9), (2, 0.5), (3, 0.4)]
+
+
+def test_rrf_by_hand():
+    fused = dict(reciprocal_rank_fusion([[1, 2], [2, 3]], [1.0, 1.0], k=60))
+    assert fused[2] == pytest.approx(1 / 62 + 1 / 61)
+    assert fused[1] == pytest.approx(1 / 61)
+    assert fused[3] == pytest.approx(1 / 62)
+
+
+def test_linear_fusion_normalises_bm25_and_floors_missing_dense():
+    scores = linear_fusion([(1, 0.8), (2, 0.5)], [(2, 10.0), (3, 5.0)], 0.2)
+    assert scores[1] == pytest.approx(0.8)
+    assert scores[2] == pytest.approx(0.5 + 0.2)
+    assert scores[3] == pytest.approx(0.5 + 0.1)  # lexical only: the lowest dense score
+    assert linear_fusion([], [(7, 3.0)], 1.0) == {7: pytest.approx(1.0)}
+
+
+def test_penalties_reorder():
+    assert apply_penalties({1: 0.7, 2: 0.6}, {1: 0.2}) == [(2, 0.6), (1, pytest.approx(0.5))]
+
+
+def test_query_terms_drop_stopwords_and_quote_for_fts():
+    assert query_terms("What happened to sickness absence?") == ["sickness", "absence"]
+    assert fts_query("What's the EHCP timescale?") == '"ehcp" OR "timescale"'
+    assert query_terms("the council’s section 25 statement") == ["section", "25", "statement"]
+
+
+def test_windows_keep_sentences_whole_and_overlap():
+    text = " ".join(f"Sentence number {i} has exactly seven words." for i in range(20))
+    windows = make_windows(text, max_words=21)
+    assert all(len(w.split()) <= 21 for w in windows)
+    assert windows[0].startswith("Sentence number 0") and windows[-1].endswith("number 19 has exactly seven words.")
+    assert windows[1].startswith("Sentence number 2")  # one sentence of overlap
+    assert split_sentences("First one. Second one.\n• a bullet") == ["First one.", "Second one.", "• a bullet"]
