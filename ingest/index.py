@@ -278,8 +278,8 @@ def ingest_paths(
 
     started = time.perf_counter()
     index_dir = Path(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
     files = expand_paths(paths)
+    index_dir.mkdir(parents=True, exist_ok=True)
     summary = IngestSummary(index_dir=index_dir)
     with _WriterLock(index_dir):
         for stale in index_dir.glob("gen-*.tmp-*"):  # left by a killed ingest

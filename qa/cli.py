@@ -70,6 +70,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     index_dir = _index_dir(args)
     manifest = read_manifest(index_dir) if index_dir.exists() else None
     model = _model(args) or (manifest or {}).get("model")
+    if manifest and model != manifest["model"]:
+        raise CouncilQAError(
+            f"{index_dir} was built with model '{manifest['model']}', not '{model}'. Leave out --model to "
+            f"update it, or rebuild: pass a new --index folder (or delete {index_dir}) and ingest again"
+        )
     embedder = _load_embedder(model)
     bar = tqdm(total=0, unit="file", disable=args.quiet or not sys.stderr.isatty(), file=sys.stderr)
 
