@@ -495,6 +495,8 @@ def _ingest_one(
         report = load_report(path)
     except UnreadableReport as exc:
         return FileResult(source, str(path), "failed", 0, exc.reason)
+    except Exception as exc:  # noqa: BLE001 - a parser bug on one file must not stop the batch
+        return FileResult(source, str(path), "failed", 0, f"could not be read ({type(exc).__name__}: {exc})")
     duplicate_of = _find_duplicate(conn, report)
     if duplicate_of is not None:
         conn.execute(

@@ -198,3 +198,24 @@ def test_sigkill_half_way_leaves_previous_index_answering_exactly_as_before(tmp_
     summary = ingest_paths([SEED_PDF, docs], ix, embedder=EMB)
     assert sum(r.status == "added" for r in summary.results) == 8
     assert not list(ix.glob("gen-*.tmp-*"))
+
+
+def test_garbage_pdfs_fail_one_by_one(tmp_path):
+    import random
+
+    rng = random.Random(7)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    seed_bytes = SEED_PDF.read_bytes()
+    for n in range(6):  # random bytes, and the real PDF cut or corrupted at random places
+        data = bytearray(seed_bytes[: rng.randrange(100, len(seed_bytes))]) if n % 2 else bytearray(rng.randbytes(5000))
+        for _ in range(20):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        (docs / f"broken{n}.pdf").write_bytes(bytes(data))
+    (docs / "good.txt").write_text("1. The library opening hours are extended to 8pm on Thursdays.\n")
+    summary = ingest_paths([docs], tmp_path / "ix", embedder=EMB)
+    statuses = {r.source: r.status for r in summary.results}
+    assert statuses["good.txt"] == "added"
+    for r in summary.results:
+        assert r.status in ("added", "failed")
+        assert r.status == "added" or r.reason
