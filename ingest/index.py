@@ -37,6 +37,7 @@ from ingest.errors import CouncilQAError, UnreadableReport
 from ingest.readers import SUPPORTED_SUFFIXES
 from ingest.records import Report
 from ingest.report import load_report
+from ingest.segment import looks_tabular
 
 FORMAT_NAME = "council-qa-index"
 FORMAT_VERSION = 1
@@ -74,6 +75,7 @@ CREATE TABLE IF NOT EXISTS paragraphs (
     heading TEXT NOT NULL,
     text TEXT NOT NULL,
     numbered INTEGER NOT NULL,
+    tabular INTEGER NOT NULL,
     words INTEGER NOT NULL,
     text_hash TEXT NOT NULL
 );
@@ -517,10 +519,11 @@ def _ingest_one(
     ).lastrowid
     for seq, para in enumerate(report.paragraphs):
         para_id = conn.execute(
-            "INSERT INTO paragraphs(report_id, seq, label, page, heading, text, numbered, words, text_hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO paragraphs(report_id, seq, label, page, heading, text, numbered, tabular, words, text_hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (report_id, seq, para.label, para.page, para.heading, para.text, int(para.numbered),
-             len(para.text.split()), hashlib.sha1(normalise_for_hash(para.text).encode()).hexdigest()),
+             int(not para.numbered and looks_tabular(para.text)), len(para.text.split()),
+             hashlib.sha1(normalise_for_hash(para.text).encode()).hexdigest()),
         ).lastrowid
         conn.execute(
             "INSERT INTO paragraphs_fts(rowid, text, heading, title) VALUES (?, ?, ?, ?)",

@@ -57,6 +57,16 @@ class _Line:
     blank: bool = False
 
 
+_SENTENCE_END = re.compile(r"[.?!](?:\s|$)")
+
+
+def looks_tabular(text: str) -> bool:
+    """A block of at least 25 words with fewer than 1.5 sentence ends per 100 words: a table
+    or chart extracted as text ("Address levels of sickness absence Focus on ...")."""
+    words = len(text.split())
+    return words >= 25 and len(_SENTENCE_END.findall(text)) * 100 < 1.5 * words
+
+
 def segment(document: Document) -> list[Paragraph]:
     """Split a document into paragraphs: numbered ones plus unnumbered blocks."""
     lines = list(_content_lines(document))

@@ -121,14 +121,16 @@ class IndexReader:
         """How many numbered paragraphs the report has."""
         return self._numbered.get(report_id, 0)
 
-    def paragraph_flags(self, paragraph_ids: Iterable[int]) -> list[tuple[int, int, bool]]:
-        """(paragraph id, report id, numbered) for each id."""
+    def paragraph_flags(self, paragraph_ids: Iterable[int]) -> list[tuple[int, int, bool, bool]]:
+        """(paragraph id, report id, numbered, tabular) for each id."""
         ids = [int(i) for i in paragraph_ids]
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        rows = self.db.execute(f"SELECT id, report_id, numbered FROM paragraphs WHERE id IN ({marks})", ids)
-        return [(pid, rid, bool(numbered)) for pid, rid, numbered in rows]
+        rows = self.db.execute(
+            f"SELECT id, report_id, numbered, tabular FROM paragraphs WHERE id IN ({marks})", ids
+        )
+        return [(pid, rid, bool(numbered), bool(tabular)) for pid, rid, numbered, tabular in rows]
 
     def window_ids_for_reports(self, report_ids: set[int]) -> np.ndarray:
         marks = ",".join("?" * len(report_ids))

@@ -161,3 +161,15 @@ def test_plausible_next():
     assert not plausible_next((3, 2), (2, 1))
     assert not plausible_next((4,), (2020,))
     assert not plausible_next((3, 2), (3, 9))
+
+
+def test_looks_tabular_tells_tables_from_prose():
+    from ingest.segment import looks_tabular
+
+    table = ("Support and grow our workforce HROD input What we have committed to Strategies plans in place "
+             "Address levels of sickness absence Focus on addressing long term absence with ongoing analysis")
+    prose = ("The council agreed the budget. Members noted the variances reported by each directorate. "
+             "The Cabinet Member thanked officers for their work on the monitoring report this year.")
+    assert looks_tabular(table)
+    assert not looks_tabular(prose)
+    assert not looks_tabular("Short heading only")

@@ -66,11 +66,9 @@ def test_report_named_gate(shared_index):
 
 
 def test_the_seed_is_still_found_among_dozens_of_reports(shared_index):
-    # Corpus-wide, two table blocks of Kent's health and wellbeing appendix ("Address levels
-    # of sickness absence ...") rank above para 9; with the report named it is first.
+    # Kent's health and wellbeing appendix has table blocks saying "Address levels of sickness
+    # absence": the table penalty keeps them below the paragraph that answers.
     reader, model = shared_index
-    seed = "worcestershire-2020-02-13-chief-executive-annual-report.pdf"
-    hits = retrieve(reader, model, "what happened to sickness absence?", k=3)
-    assert (seed, "9") in [(h.paragraph.source, h.paragraph.label) for h in hits]
-    hits = retrieve(reader, model, "what happened to sickness absence?", k=1, filters=Filters(reports=(seed,)))
-    assert hits[0].paragraph.label == "9"
+    hits = retrieve(reader, model, "what happened to sickness absence?", k=5)
+    assert (hits[0].paragraph.source, hits[0].paragraph.label) == (
+        "worcestershire-2020-02-13-chief-executive-annual-report.pdf", "9")
