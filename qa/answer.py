@@ -54,6 +54,12 @@ def score_sentences(
     return sentence_vectors @ question_vector + 0.15 * overlaps
 
 
+def _answer_like(sentence: str) -> bool:
+    """A sentence that can stand as an answer: five words or more, not a lead-in ending in a
+    colon ("Date of next meeting:", "The proposals centre on:")."""
+    return len(sentence.split()) >= 5 and not sentence.rstrip().endswith(":")
+
+
 def _candidate_sentences(reader: IndexReader, hit: Hit, question_vector: np.ndarray) -> list[str]:
     """The sentences of the paragraph's best-matching windows (their stored vectors say which),
     so a 600-word paragraph costs a handful of sentence embeddings, not forty."""
@@ -88,7 +94,7 @@ def answer(
     pool: list[tuple[int, str]] = []  # (hit index, sentence)
     for i, hit in enumerate(hits[:SENTENCE_POOL]):
         for sentence in _candidate_sentences(reader, hit, qv):
-            if len(sentence.split()) >= 3:
+            if _answer_like(sentence):
                 pool.append((i, sentence))
     sv = embedder.encode([s for _, s in pool]) if pool else np.zeros((0, qv.shape[0]), dtype=np.float32)
     overlaps = np.array([_lexical_overlap(terms, s) for _, s in pool])
@@ -140,5 +146,8 @@ def answer(
         if any(sentence == s for _, s in chosen) or score < 0.85 * top_score:
             continue
         chosen.append((i, sentence))
+    if not chosen:  # no full sentence in the best paragraphs (a table, a list of names)
+        first = split_sentences(hits[0].paragraph.text) or [hits[0].paragraph.text]
+        chosen.append((0, first[0]))
     text = " ".join(f"{sentence} [{i + 1}]" for i, sentence in chosen)
     return Answer(question, text, False, citations)
