@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.embed import Embedder, make_windows
+from ingest.embed import WINDOW_OVERLAP_SENTENCES, WINDOW_WORDS, Embedder, make_windows
 from ingest.errors import CouncilQAError, UnreadableReport
 from ingest.readers import SUPPORTED_SUFFIXES
 from ingest.records import Report
@@ -276,8 +276,6 @@ def ingest_paths(
     Files that cannot be read are reported as "failed" with the reason; the rest of the
     batch goes on and whatever the index held for a failed file stays as it was.
     """
-    import faiss
-
     started = time.perf_counter()
     index_dir = Path(index_dir)
     files = expand_paths(paths)
@@ -321,10 +319,11 @@ def ingest_paths(
             summary.seconds = time.perf_counter() - started
             summary.generation = manifest["generation"] if manifest else None
             if manifest is None:
-                _write_generation(index_dir, None, embedder, summary, [], [], faiss)
+                _write_generation(index_dir, None, summary, embedder.name, embedder.dimension)
             return summary
 
-        _write_generation(index_dir, current, embedder, summary, todo, removed, faiss, progress)
+        _write_generation(index_dir, current, summary, embedder.name, embedder.dimension,
+                          embedder=embedder, todo=todo, removed=removed, progress=progress)
         summary.seconds = time.perf_counter() - started
         return summary
 
@@ -332,14 +331,22 @@ def ingest_paths(
 def _write_generation(
     index_dir: Path,
     current: Path | None,
-    embedder: Embedder,
     summary: IngestSummary,
-    todo: list[tuple[Path, str]],
-    removed: list[str],
-    faiss,  # noqa: ANN001 - the faiss module
+    model: str,
+    dimension: int,
+    *,
+    embedder: Embedder | None = None,
+    todo: Sequence[tuple[Path, str]] = (),
+    removed: Sequence[str] = (),
     progress: Progress | None = None,
 ) -> None:
-    """Build the next generation aside, then switch the manifest to it."""
+    """Build the next generation aside, then switch the manifest to it. ``embedder`` is
+    needed only when ``todo`` has files to add."""
+    import faiss
+
+    if todo and embedder is None:
+        raise ValueError("files to add need an embedder")
+
     number = int(current.name.split("-")[1]) + 1 if current is not None else 1
     final = index_dir / f"gen-{number:06d}"
     tmp = index_dir / f"gen-{number:06d}.tmp-{os.getpid()}"
@@ -353,18 +360,18 @@ def _write_generation(
             dst.close()
             vectors = faiss.read_index(str(current / VECTORS))
         else:
-            vectors = _empty_faiss(embedder.dimension)
+            vectors = _empty_faiss(dimension)
         conn = _new_database(tmp / DATABASE)
         conn.execute("BEGIN")
         for source in removed:
-            _delete_report(conn, vectors, source, faiss)
+            _delete_report(conn, vectors, source)
             summary.results.append(FileResult(source, "", "removed"))
         total = len(todo)
         pending = _PendingWindows()
         for n, (path, digest) in enumerate(todo, start=1):
             if progress:
                 progress(n - 1, total, f"reading {path.name}")
-            summary.results.append(_ingest_one(conn, vectors, path, digest, pending, faiss))
+            summary.results.append(_ingest_one(conn, vectors, path, digest, pending))
             if len(pending.ids) >= EMBED_BATCH:
                 if progress:
                     progress(n, total, f"embedding {len(pending.ids)} windows")
@@ -396,11 +403,11 @@ def _write_generation(
     manifest = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
-        "model": embedder.name,
-        "dimension": embedder.dimension,
+        "model": model,
+        "dimension": dimension,
         "metric": "inner_product",
         "faiss_index": "IndexIDMap2(IndexFlatIP)",
-        "windowing": {"max_words": _window_words(), "overlap_sentences": 1},
+        "windowing": {"max_words": WINDOW_WORDS, "overlap_sentences": WINDOW_OVERLAP_SENTENCES},
         "generation": final.name,
         "counts": counts,
         "created_at": (old or {}).get("created_at", now),
@@ -414,13 +421,9 @@ def _write_generation(
             shutil.rmtree(gen, ignore_errors=True)
 
 
-def _window_words() -> int:
-    from ingest.embed import WINDOW_WORDS
+def _delete_report(conn: sqlite3.Connection, vectors, source: str) -> None:  # noqa: ANN001
+    import faiss
 
-    return WINDOW_WORDS
-
-
-def _delete_report(conn: sqlite3.Connection, vectors, source: str, faiss) -> None:  # noqa: ANN001
     row = conn.execute("SELECT id FROM reports WHERE source = ?", (source,)).fetchone()
     if row is None:
         return
@@ -474,7 +477,7 @@ class _PendingWindows:
         self.ids.append(window_id)
         self.texts.append(text)
 
-    def flush(self, embedder: Embedder, vectors) -> int:  # noqa: ANN001
+    def flush(self, embedder: Embedder | None, vectors) -> int:  # noqa: ANN001
         if not self.ids:
             return 0
         embedded = embedder.encode(self.texts)
@@ -490,7 +493,6 @@ def _ingest_one(
     path: Path,
     digest: str,
     pending: _PendingWindows,
-    faiss,  # noqa: ANN001
 ) -> FileResult:
     source = path.name
     try:
@@ -505,10 +507,10 @@ def _ingest_one(
             "INSERT OR REPLACE INTO skipped(source, sha256, duplicate_of) VALUES (?, ?, ?)",
             (source, digest, duplicate_of),
         )
-        _delete_report(conn, vectors, source, faiss)
+        _delete_report(conn, vectors, source)
         return FileResult(source, str(path), "duplicate", 0, f"same report as {duplicate_of}; not indexed twice")
     existed = conn.execute("SELECT 1 FROM reports WHERE source = ?", (source,)).fetchone() is not None
-    _delete_report(conn, vectors, source, faiss)
+    _delete_report(conn, vectors, source)
     conn.execute("DELETE FROM skipped WHERE source = ?", (source,))
     meta = report.meta
     report_id = conn.execute(
@@ -542,10 +544,8 @@ def window_text_for_embedding(window: str, heading: str) -> str:
     return f"{heading}: {window}" if heading else window
 
 
-def remove_report(index_dir: str | Path, source: str, *, embedder: Embedder | None = None) -> bool:
+def remove_report(index_dir: str | Path, source: str) -> bool:
     """Remove one report (by file name) from the index; False when it was not there."""
-    import faiss
-
     index_dir = Path(index_dir)
     with _WriterLock(index_dir):
         manifest = read_manifest(index_dir)
@@ -555,14 +555,7 @@ def remove_report(index_dir: str | Path, source: str, *, embedder: Embedder | No
         with sqlite3.connect(f"file:{current / DATABASE}?mode=ro", uri=True) as ro:
             if ro.execute("SELECT 1 FROM reports WHERE source = ?", (source,)).fetchone() is None:
                 return False
-
-        class _ManifestModel:
-            name = manifest["model"]
-            dimension = int(manifest["dimension"])
-
-            def encode(self, texts: Sequence[str]) -> np.ndarray:  # never called: nothing is added
-                raise AssertionError("remove_report embeds nothing")
-
         summary = IngestSummary(index_dir=index_dir)
-        _write_generation(index_dir, current, embedder or _ManifestModel(), summary, [], [source], faiss)
+        _write_generation(index_dir, current, summary, manifest["model"], int(manifest["dimension"]),
+                          removed=[source])
         return True
