@@ -84,13 +84,13 @@ def answer(
     mode: str = "hybrid",
 ) -> Answer:
     """The top ``k`` cited paragraphs and an answer of 1 to 3 quoted sentences."""
-    hits = retrieve(reader, embedder, question, k=k, mode=mode, filters=filters)
+    qv = embedder.encode([question])[0]
+    hits = retrieve(reader, embedder, question, k=k, mode=mode, filters=filters, query_vector=qv)
     if not hits:
         return Answer(question, NO_ANSWER, True, ())
     terms = query_terms(question)
     # Only the top paragraphs' sentences are embedded (the answer is drawn from them); the
-    # highlight of a lower citation is its sentence sharing most words with the question.
-    qv = embedder.encode([question])[0]
+    # highlight of any other citation is its sentence sharing most words with the question.
     pool: list[tuple[int, str]] = []  # (hit index, sentence)
     for i, hit in enumerate(hits[:SENTENCE_POOL]):
         for sentence in _candidate_sentences(reader, hit, qv):
@@ -99,16 +99,18 @@ def answer(
     sv = embedder.encode([s for _, s in pool]) if pool else np.zeros((0, qv.shape[0]), dtype=np.float32)
     overlaps = np.array([_lexical_overlap(terms, s) for _, s in pool])
     scores = score_sentences(qv, sv, overlaps) if pool else np.zeros(0)
-    cosines = sv @ qv if pool else np.zeros(0)
 
-    best_for_hit: dict[int, tuple[float, float, str]] = {}
-    for (i, sentence), score, cosine in zip(pool, scores, cosines, strict=True):
+    best_for_hit: dict[int, tuple[float, str]] = {}
+    for (i, sentence), score in zip(pool, scores, strict=True):
         if i not in best_for_hit or score > best_for_hit[i][0]:
-            best_for_hit[i] = (float(score), float(cosine), sentence)
-    for i, hit in enumerate(hits[SENTENCE_POOL:], start=SENTENCE_POOL):
-        sentences = split_sentences(hit.paragraph.text) or [hit.paragraph.text]
-        best = max(sentences, key=lambda s: _lexical_overlap(terms, s))
-        best_for_hit[i] = (0.0, 0.0, best)
+            best_for_hit[i] = (float(score), sentence)
+    highlights = {}
+    for i, hit in enumerate(hits):
+        if i in best_for_hit:
+            highlights[i] = best_for_hit[i][1]
+        else:
+            sentences = split_sentences(hit.paragraph.text) or [hit.paragraph.text]
+            highlights[i] = max(sentences, key=lambda s: _lexical_overlap(terms, s))
 
     citations = tuple(
         Citation(
@@ -121,7 +123,7 @@ def answer(
             page=hit.paragraph.page,
             score=round(hit.score, 4),
             text=hit.paragraph.text,
-            highlight=best_for_hit.get(i, (0, 0, ""))[2],
+            highlight=highlights[i],
             council=hit.report.council,
             cite=cite(hit),
         )
@@ -134,7 +136,7 @@ def answer(
     # when they score nearly as well, each followed by its citation marker.
     chosen: list[tuple[int, str]] = []
     if 0 in best_for_hit:
-        chosen.append((0, best_for_hit[0][2]))
+        chosen.append((0, best_for_hit[0][1]))
     ranked = sorted(
         ((score, i, s) for (i, s), score in zip(pool, scores, strict=True) if i < SENTENCE_POOL),
         key=lambda t: -t[0],

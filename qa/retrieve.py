@@ -160,8 +160,10 @@ def retrieve(
     k: int = 10,
     mode: str = "hybrid",
     filters: Filters = Filters(),
+    query_vector: np.ndarray | None = None,
 ) -> list[Hit]:
-    """The ``k`` best paragraphs for ``question``, best first."""
+    """The ``k`` best paragraphs for ``question``, best first. ``query_vector``: the question
+    already embedded by the caller, so it is not embedded twice."""
     if mode not in MODES:
         raise CouncilQAError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
     if not question.strip():
@@ -170,7 +172,9 @@ def retrieve(
     dense: list[tuple[int, float]] = []
     lexical: list[tuple[int, float]] = []
     if mode in ("hybrid", "dense"):
-        dense = dense_candidates(reader, embedder.encode([question])[0], CANDIDATES, report_ids)
+        if query_vector is None:
+            query_vector = embedder.encode([question])[0]
+        dense = dense_candidates(reader, query_vector, CANDIDATES, report_ids)
     if mode in ("hybrid", "lexical"):
         lexical = reader.lexical(fts_query(question), CANDIDATES, report_ids)
     if mode == "dense":
