@@ -7,7 +7,7 @@ COUNCIL_QA_PORT (default 7860). An empty index is built from ./corpus first.
 import os
 from pathlib import Path
 
-from qa.ui import serve
+from qa.server import serve
 
 if __name__ == "__main__":
     serve(

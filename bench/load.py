@@ -51,7 +51,7 @@ def _free_port() -> int:
 def start_app(index: Path, corpus: Path) -> tuple[subprocess.Popen, str, Path]:
     port = _free_port()
     log_path = Path(tempfile.mkstemp(prefix="council-qa-load-", suffix=".log")[1])
-    code = ("import sys; from pathlib import Path; from qa.ui import serve; "
+    code = ("import sys; from pathlib import Path; from qa.server import serve; "
             "serve(Path(sys.argv[1]), corpus_dir=Path(sys.argv[2]), port=int(sys.argv[3]))")
     proc = subprocess.Popen([sys.executable, "-c", code, str(index), str(corpus), str(port)], cwd=ROOT,
                             stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True)

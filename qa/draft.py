@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
 from pathlib import Path
 
 from qa.records import Answer, Citation, ReportInfo
+from qa.wording import long_date, paragraph_ref, short_date, where
+
+__all__ = ["draft_reply", "to_markdown", "write_docx", "long_date", "short_date", "paragraph_ref", "NO_ANSWER"]
 
 QUESTION_HEADING = "Question"
 REPLY_HEADING = "Draft reply"
@@ -30,36 +32,7 @@ NO_ANSWER = (
 )
 
 _MARKER = re.compile(r"\[(\d+)\]")
-_UNNUMBERED = re.compile(r"^p(\d+)-\d+$")
 _NUMBERED_SOURCE = re.compile(r"^(\d+)\.\s+")
-
-
-def _format_date(iso: str | None, month: str) -> str | None:
-    if not iso:
-        return None
-    try:
-        day = date.fromisoformat(iso[:10])
-    except ValueError:
-        return iso
-    return f"{day.day} {day.strftime(month)} {day.year}"
-
-
-def long_date(iso: str | None) -> str | None:
-    """``2020-02-13`` → ``13 February 2020`` (None or unparsable dates pass through)."""
-    return _format_date(iso, "%B")
-
-
-def short_date(iso: str | None) -> str | None:
-    """``2020-02-13`` → ``13 Feb 2020``."""
-    return _format_date(iso, "%b")
-
-
-def paragraph_ref(label: str) -> str:
-    """``9`` → ``paragraph 9``; an unnumbered block ``p4-2`` → ``page 4``."""
-    match = _UNNUMBERED.match(label)
-    if match:
-        return f"page {match.group(1)}"
-    return f"paragraph {label}"
 
 
 def cite_line(citation: Citation) -> str:
@@ -69,8 +42,7 @@ def cite_line(citation: Citation) -> str:
     parts = [citation.title]
     if citation.date:
         parts.append(short_date(citation.date) or citation.date)
-    match = _UNNUMBERED.match(citation.paragraph)
-    parts.append(f"page {match.group(1)}" if match else f"para {citation.paragraph}")
+    parts.append(where(citation.paragraph, citation.page))
     return ", ".join(parts)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 from ingest.records import Paragraph
+from qa.wording import parse_date
 
 
 @dataclass(frozen=True)
@@ -15,6 +17,20 @@ class Filters:
     council: str | None = None
     since: str | None = None
     until: str | None = None
+
+    @classmethod
+    def parse(cls, reports: Iterable[str] | str | None = (), council: str | None = None,
+              since: str | None = None, until: str | None = None) -> Filters:
+        """Filters from what a person typed (CLI flags or the app's boxes): dates are checked
+        and made ISO (:func:`qa.wording.parse_date`), empty values mean "no filter"."""
+        if isinstance(reports, str):
+            reports = [reports]
+        return cls(
+            reports=tuple(r for r in (reports or ()) if r),
+            council=(council or "").strip() or None,
+            since=parse_date(since, "from"),
+            until=parse_date(until, "to"),
+        )
 
 
 @dataclass(frozen=True)
@@ -87,3 +103,12 @@ class Answer:
             "abstained": self.abstained,
             "citations": [c.to_json() for c in self.citations],
         }
+
+
+@dataclass(frozen=True)
+class UploadRow:
+    """What became of one uploaded file: shown as a row of the Library's results table."""
+
+    name: str
+    ok: bool
+    detail: str

@@ -154,7 +154,7 @@ def block_penalties(reader: IndexReader, paragraph_ids: Iterable[int]) -> dict[i
 
 def retrieve(
     reader: IndexReader,
-    embedder: Embedder,
+    embedder: Embedder | None,
     question: str,
     *,
     k: int = 10,
@@ -162,8 +162,9 @@ def retrieve(
     filters: Filters = Filters(),
     query_vector: np.ndarray | None = None,
 ) -> list[Hit]:
-    """The ``k`` best paragraphs for ``question``, best first. ``query_vector``: the question
-    already embedded by the caller, so it is not embedded twice."""
+    """The ``k`` best paragraphs for ``question``, best first. ``embedder`` None: the index's own
+    model. ``query_vector``: the question already embedded by the caller, so it is not embedded
+    twice."""
     if mode not in MODES:
         raise CouncilQAError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
     if not question.strip():
@@ -173,7 +174,7 @@ def retrieve(
     lexical: list[tuple[int, float]] = []
     if mode in ("hybrid", "dense"):
         if query_vector is None:
-            query_vector = embedder.encode([question])[0]
+            query_vector = (embedder or reader.embedder).encode([question])[0]
         dense = dense_candidates(reader, query_vector, CANDIDATES, report_ids)
     if mode in ("hybrid", "lexical"):
         lexical = reader.lexical(fts_query(question), CANDIDATES, report_ids)

@@ -1,25 +1,31 @@
-"""Read-only access to an index directory written by ``ingest.index``."""
+"""Read-only access to an index directory written by ``ingest.writer``.
+
+:func:`open_index` is the one way in: it returns the current generation with the index's own
+embedding model (loaded on first use), so every caller queries with the vectors' model.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from ingest.errors import CouncilQAError
-from ingest.index import DATABASE, MANIFEST, VECTORS, check_model, read_manifest
+from ingest.embed import Embedder
+from ingest.errors import CouncilQAError, IndexMissing, NotInIndex
+from ingest.index_format import DATABASE, MANIFEST, REPORT_COLUMNS, VECTORS, check_model, read_manifest
 from ingest.records import Paragraph
 from qa.records import Filters, ReportInfo
 
-_REPORT_COLUMNS = "source, title, date, council, meeting, pages, paragraphs, path, sha256, ingested_at"
+_REPORT_COLUMNS = ", ".join(REPORT_COLUMNS)
 
 
 class IndexReader:
     """One generation of an index, opened read-only. Cheap to reopen when it goes stale."""
 
-    def __init__(self, index_dir: Path, manifest: dict) -> None:
+    def __init__(self, index_dir: Path, manifest: dict, embedder: Embedder | None = None) -> None:
         import faiss
 
         self.index_dir = index_dir
@@ -35,24 +41,39 @@ class IndexReader:
         self._numbered: dict[int, int] = dict(
             self.db.execute("SELECT report_id, sum(numbered) FROM paragraphs GROUP BY report_id")
         )
+        self._embedder = embedder
+        if embedder is not None:
+            self.check_embedder(embedder.name, embedder.dimension)
+        self._embedder_lock = threading.Lock()
 
     @staticmethod
     def exists(index_dir: str | Path) -> bool:
         return (Path(index_dir) / MANIFEST).exists()
 
     @classmethod
-    def open(cls, index_dir: str | Path) -> IndexReader:
+    def open(cls, index_dir: str | Path, embedder: Embedder | None = None) -> IndexReader:
         index_dir = Path(index_dir)
         manifest = read_manifest(index_dir)
         if manifest is None:
-            raise CouncilQAError(
-                f"no index at {index_dir}: build one with  council-qa ingest corpus/ --index {index_dir}"
-            )
-        return cls(index_dir, manifest)
+            raise IndexMissing(index_dir)
+        return cls(index_dir, manifest, embedder)
 
     @property
     def model_name(self) -> str:
         return str(self.manifest["model"])
+
+    @property
+    def embedder(self) -> Embedder:
+        """The model this index was built with, loaded from local files on first use."""
+        if self._embedder is None:
+            with self._embedder_lock:
+                if self._embedder is None:
+                    from ingest.embed import load_embedder
+
+                    model = load_embedder(self.model_name)
+                    self.check_embedder(model.name, model.dimension)
+                    self._embedder = model
+        return self._embedder
 
     def check_embedder(self, name: str, dimension: int) -> None:
         check_model(self.manifest, name, dimension, self.index_dir)
@@ -84,7 +105,7 @@ class IndexReader:
         wanted = set(filters.reports)
         unknown = wanted - {r.source for r in self._reports.values()}
         if unknown:
-            raise CouncilQAError(f"not in the index: {', '.join(sorted(unknown))} (see council-qa status)")
+            raise NotInIndex(sorted(unknown))
         out = set()
         for rid, r in self._reports.items():
             if wanted and r.source not in wanted:
@@ -173,3 +194,9 @@ class IndexReader:
             return [(int(r[0]), float(r[1])) for r in self.db.execute(sql, params)]
         except sqlite3.OperationalError as exc:
             raise CouncilQAError(f"text search failed for {match!r} ({exc})") from exc
+
+
+def open_index(index_dir: str | Path, embedder: Embedder | None = None) -> IndexReader:
+    """The current generation of ``index_dir`` with its own model (``embedder``, when given, must
+    be that model: tests pass a stand-in they built the index with)."""
+    return IndexReader.open(index_dir, embedder)

@@ -1,4 +1,4 @@
-"""The app in a real browser: Playwright drives Debian's Chromium against ``qa.ui.serve``.
+"""The app in a real browser: Playwright drives Debian's Chromium against ``qa.server.serve``.
 
 A member asks about sickness absence and reads paragraph 9; a clerk drafts a reply and
 downloads it as Word; a report carrying an HTML/script payload is shown as text; the
@@ -74,7 +74,7 @@ def app_url(tmp_path_factory):
     index = base / "index"
     port = _free_port()
     log = (base / "server.log").open("w")
-    code = ("import sys; from pathlib import Path; from qa.ui import serve; "
+    code = ("import sys; from pathlib import Path; from qa.server import serve; "
             "serve(Path(sys.argv[1]), corpus_dir=Path(sys.argv[2]), port=int(sys.argv[3]))")
     proc = subprocess.Popen([sys.executable, "-c", code, str(index), str(corpus), str(port)],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

@@ -9,20 +9,9 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import CouncilQAError
-from qa.evaluate import (
-    EvalResult,
-    GoldItem,
-    GoldQuestion,
-    check_thresholds,
-    evaluate,
-    format_failures,
-    format_table,
-    load_gold,
-    parse_min,
-    plot,
-    restrict_to_sources,
-    to_json,
-)
+from qa.eval_report import format_failures, format_table, plot, to_json
+from qa.evaluate import EvalResult, check_thresholds, evaluate, parse_min
+from qa.gold import GoldItem, GoldQuestion, load_gold, restrict_to_sources
 from qa.metrics import METRIC_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, SEED_MD, SEED_PDF
+from fakes import HashingEmbedder
 
-from ingest.embed import HashingEmbedder
 from ingest.errors import CouncilQAError
 from ingest.index import ingest_paths, remove_report
 from qa.retrieve import retrieve
@@ -161,7 +161,7 @@ def test_remove_report(tmp_path):
 
 _KILL_SCRIPT = """
 import sys, time
-from ingest.embed import HashingEmbedder
+from fakes import HashingEmbedder
 from ingest.index import ingest_paths
 
 class Slow(HashingEmbedder):
@@ -185,7 +185,7 @@ def test_sigkill_half_way_leaves_previous_index_answering_exactly_as_before(tmp_
         _txt(docs / f"report{n}.txt", [f"Report {n} says the sickness absence rate fell to {n}.5 days."] * 3)
     proc = subprocess.Popen(
         [sys.executable, "-c", _KILL_SCRIPT, str(ix), str(docs)],
-        stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}"},
     )
     # half-way: the reports are read and written aside, their windows are being embedded
     assert proc.stdout.readline().startswith("embedding")
@@ -219,3 +219,86 @@ def test_garbage_pdfs_fail_one_by_one(tmp_path):
     for r in summary.results:
         assert r.status in ("added", "failed")
         assert r.status == "added" or r.reason
+
+
+_CRASH_SCRIPT = """
+import os, signal, sys
+from fakes import HashingEmbedder
+from ingest import writer
+from ingest.index import ingest_paths
+
+step = sys.argv[1]
+original = getattr(writer.GenerationWriter, step)
+
+def crash_after(self, *args, **kwargs):
+    result = original(self, *args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+    return result
+
+setattr(writer.GenerationWriter, step, crash_after)
+ingest_paths(sys.argv[3:], sys.argv[2], embedder=HashingEmbedder())
+"""
+
+
+@pytest.mark.parametrize("step", ["prepare", "embed_pending", "seal", "switch", "tidy"])
+def test_a_writer_killed_after_each_commit_step_never_wedges_the_index(tmp_path, step):
+    ix = tmp_path / "ix"
+    ingest_paths([SEED_PDF], ix, embedder=EMB)
+    before = _snapshot(ix)
+    extra = _txt(tmp_path / "pool.txt", ["The swimming pool reopens in May.", "Sickness absence fell to 3 days."])
+    proc = subprocess.run(
+        [sys.executable, "-c", _CRASH_SCRIPT, step, str(ix), str(SEED_PDF), str(extra)],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}"}, capture_output=True, text=True,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    after_crash = _snapshot(ix)
+    manifest = json.loads((ix / "manifest.json").read_text())
+    if step in ("switch", "tidy"):
+        assert after_crash != before  # the commit point was passed: the new report is in
+    else:
+        assert after_crash == before and manifest["generation"] == "gen-000001"
+    # the next ingests recover whatever was left and complete; generation numbers never collide
+    summary = ingest_paths([SEED_PDF, extra], ix, embedder=EMB)
+    assert not summary.failed
+    extra.write_text("1. The swimming pool stays closed.\n2. Sickness absence fell to 2 days.\n")
+    assert ingest_paths([SEED_PDF, extra], ix, embedder=EMB).changed
+    reader = IndexReader.open(ix)
+    assert sorted(r.source for r in reader.reports()) == sorted([SEED_PDF.name, "pool.txt"])
+    folders = sorted(p.name for p in ix.iterdir() if p.name.startswith("gen-"))
+    assert folders[-1] == reader.generation and len(folders) <= 2 and not any("tmp" in f for f in folders)
+
+
+def test_a_leftover_generation_from_a_crash_at_the_commit_point_is_cleaned(tmp_path):
+    ix = tmp_path / "ix"
+    ingest_paths([SEED_PDF], ix, embedder=EMB)
+    shutil.copytree(ix / "gen-000001", ix / "gen-000002")  # sealed, but the manifest never switched
+    (ix / "gen-000003.tmp-99999").mkdir()  # half built
+    extra = _txt(tmp_path / "pool.txt", ["The swimming pool reopens in May."])
+    summary = ingest_paths([SEED_PDF, extra], ix, embedder=EMB)
+    assert summary.generation == "gen-000004" and not summary.failed
+    assert sorted(p.name for p in ix.iterdir() if p.name.startswith("gen-")) == ["gen-000001", "gen-000004"]
+
+
+def test_a_batch_where_every_file_fails_writes_no_generation(tmp_path):
+    ix = tmp_path / "ix"
+    ingest_paths([SEED_PDF], ix, embedder=EMB)
+    manifest = (ix / "manifest.json").read_text()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty.txt").write_bytes(b"")
+    (bad / "corrupt.pdf").write_bytes(b"%PDF-1.4 garbage")
+    summary = ingest_paths([bad], ix, embedder=EMB)
+    assert len(summary.failed) == 2 and not summary.changed
+    assert (ix / "manifest.json").read_text() == manifest
+    assert sorted(p.name for p in ix.iterdir() if p.name.startswith("gen-")) == ["gen-000001"]
+
+
+def test_an_unchanged_reingest_loads_no_model(tmp_path):
+    ix = tmp_path / "ix"
+    ingest_paths([SEED_PDF], ix, embedder=EMB)
+    code = ("import sys; from ingest.index import ingest_paths; "
+            "s = ingest_paths([sys.argv[2]], sys.argv[1]); "
+            "print(s.results[0].status, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(ix), str(SEED_PDF)], cwd=ROOT, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.split() == ["unchanged", "False", "False"], out.stderr

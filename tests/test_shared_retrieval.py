@@ -12,7 +12,9 @@ from conftest import CORPUS
 
 from ingest.embed import load_embedder
 from ingest.index import ingest_paths
+from qa import eval_report
 from qa import evaluate as ev
+from qa.gold import load_gold
 from qa.records import Filters
 from qa.retrieve import MODES, retrieve
 from qa.store import IndexReader
@@ -33,7 +35,7 @@ def shared_index(shared_councils, tmp_path_factory):
 
 
 def _evaluate(reader, model, named: bool):
-    gold = ev.load_gold(CORPUS / "eval" / "dev.jsonl")
+    gold = load_gold(CORPUS / "eval" / "dev.jsonl")
     sources = {q.question: tuple(q.sources) for q in gold}
 
     def search(question: str, mode: str):
@@ -47,7 +49,7 @@ def _evaluate(reader, model, named: bool):
 def test_corpus_wide_gate_and_hybrid_beats_dense_and_lexical(shared_index):
     reader, model = shared_index
     result = _evaluate(reader, model, named=False)
-    print("\n" + ev.format_table(result))
+    print("\n" + eval_report.format_table(result))
     assert result.missing_sources == []
     assert ev.check_thresholds(result, {"hit@5": 0.70, "mrr@10": 0.55}, "hybrid") == []
     hybrid = result.modes["hybrid"].metrics
@@ -59,7 +61,7 @@ def test_corpus_wide_gate_and_hybrid_beats_dense_and_lexical(shared_index):
 def test_report_named_gate(shared_index):
     reader, model = shared_index
     result = _evaluate(reader, model, named=True)
-    print("\n" + ev.format_table(result))
+    print("\n" + eval_report.format_table(result))
     assert ev.check_thresholds(result, {"hit@5": 0.88, "mrr@10": 0.75}, "hybrid") == []
     hybrid = result.modes["hybrid"].metrics
     assert hybrid["mrr@10"] > result.modes["dense"].metrics["mrr@10"]

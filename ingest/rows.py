@@ -1,0 +1,113 @@
+"""Rows of one report in a generation being built: add, delete, recognise a duplicate.
+
+Called by :mod:`ingest.index` inside the writer's transaction; the vectors are the writer's
+FAISS index, changed in step with the ``windows`` rows (ids are ``windows.id``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+
+import numpy as np
+
+from ingest.embed import make_windows
+from ingest.records import Report
+from ingest.segment import looks_tabular
+from ingest.writer import PendingWindows, now
+
+DUPLICATE_SHARE = 0.8
+"""A report whose numbered paragraphs are at least this share of another's is a duplicate."""
+
+
+def normalise_for_hash(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "", text.lower())
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(normalise_for_hash(text).encode()).hexdigest()
+
+
+def window_text_for_embedding(window: str, heading: str) -> str:
+    """What is embedded for a window: the section heading gives it context."""
+    return f"{heading}: {window}" if heading else window
+
+
+def delete_report(conn: sqlite3.Connection, vectors, source: str) -> bool:  # noqa: ANN001 - faiss index
+    """Remove a report's rows and vectors; False when it was not there."""
+    import faiss
+
+    row = conn.execute("SELECT id FROM reports WHERE source = ?", (source,)).fetchone()
+    if row is None:
+        return False
+    report_id = row[0]
+    window_ids = [r[0] for r in conn.execute(
+        "SELECT w.id FROM windows w JOIN paragraphs p ON p.id = w.paragraph_id WHERE p.report_id = ?",
+        (report_id,))]
+    if window_ids:
+        vectors.remove_ids(faiss.IDSelectorBatch(np.asarray(window_ids, dtype=np.int64)))
+    conn.execute(
+        "DELETE FROM paragraphs_fts WHERE rowid IN (SELECT id FROM paragraphs WHERE report_id = ?)", (report_id,))
+    conn.execute("DELETE FROM reports WHERE id = ?", (report_id,))
+    return True
+
+
+def find_duplicate(conn: sqlite3.Connection, report: Report) -> str | None:
+    """The indexed report that holds at least DUPLICATE_SHARE of this one's paragraphs."""
+    hashes = [normalise_for_hash(p.text) for p in report.paragraphs if p.numbered]
+    hashes = [h for h in hashes if len(h) >= 40]
+    if len(hashes) < 3:
+        hashes = [h for h in (normalise_for_hash(p.text) for p in report.paragraphs) if len(h) >= 80]
+    if len(hashes) < 3:
+        return None
+    counts: dict[str, int] = {}
+    for digest in {hashlib.sha1(h.encode()).hexdigest() for h in hashes}:
+        for (source,) in conn.execute(
+            "SELECT DISTINCT r.source FROM paragraphs p JOIN reports r ON r.id = p.report_id WHERE p.text_hash = ?",
+            (digest,),
+        ):
+            if source != report.source:
+                counts[source] = counts.get(source, 0) + 1
+    if not counts:
+        return None
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] >= DUPLICATE_SHARE * len(set(hashes)) else None
+
+
+def record_duplicate(conn: sqlite3.Connection, vectors, source: str, digest: str, of: str) -> None:  # noqa: ANN001
+    conn.execute("INSERT OR REPLACE INTO skipped(source, sha256, duplicate_of) VALUES (?, ?, ?)",
+                 (source, digest, of))
+    delete_report(conn, vectors, source)
+
+
+def forget_duplicates_of(conn: sqlite3.Connection, source: str) -> None:
+    """A removed report no longer makes others duplicates: their next ingest adds them."""
+    conn.execute("DELETE FROM skipped WHERE duplicate_of = ? OR source = ?", (source, source))
+
+
+def insert_report(
+    conn: sqlite3.Connection, report: Report, path: str, digest: str, pending: PendingWindows
+) -> None:
+    """The report's row, its paragraphs (text search included) and its windows (pending embedding)."""
+    meta = report.meta
+    report_id = conn.execute(
+        "INSERT INTO reports(source, path, sha256, title, date, council, meeting, pages, paragraphs, ingested_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (report.source, path, digest, meta.title, meta.date, meta.council, meta.meeting, report.pages,
+         len(report.paragraphs), now()),
+    ).lastrowid
+    for seq, para in enumerate(report.paragraphs):
+        para_id = conn.execute(
+            "INSERT INTO paragraphs(report_id, seq, label, page, heading, text, numbered, tabular, words, text_hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (report_id, seq, para.label, para.page, para.heading, para.text, int(para.numbered),
+             int(not para.numbered and looks_tabular(para.text)), len(para.text.split()), text_hash(para.text)),
+        ).lastrowid
+        conn.execute("INSERT INTO paragraphs_fts(rowid, text, heading, title) VALUES (?, ?, ?, ?)",
+                     (para_id, para.text, para.heading, meta.title))
+        for wseq, window in enumerate(make_windows(para.text)):
+            window_id = conn.execute(
+                "INSERT INTO windows(paragraph_id, seq, text) VALUES (?, ?, ?)", (para_id, wseq, window)
+            ).lastrowid
+            pending.add(window_id, window_text_for_embedding(window, para.heading))

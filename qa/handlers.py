@@ -1,0 +1,155 @@
+"""The app's event handlers: module functions of the service and the inputs, so a unit test
+can call them without a browser. :mod:`qa.layout` binds them to the page.
+
+User errors arrive as :class:`CouncilQAError` and are shown in plain words
+(:func:`qa.render.browser_message`); anything else is logged with its traceback and the person
+sees a short apology.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ingest.errors import CouncilQAError
+from qa import render
+from qa.draft import draft_reply, to_markdown, write_docx
+from qa.records import Filters
+from qa.service import MAX_QUESTION_CHARS, Library
+from qa.wording import shown_date
+
+log = logging.getLogger("council_qa.app")
+
+
+def unexpected(exc: BaseException) -> str:
+    log.error("unexpected error in the app", exc_info=exc)
+    return render.UNEXPECTED
+
+
+def filter_choices(library: Library) -> tuple[Any, Any, Any]:
+    """Choices of the report filter, the council filter and the remove dropdown."""
+    reports = library.reports()
+    choices = [render.report_choice(r) for r in reports]
+    councils = [("All councils", "")] + [(c, c) for c in library.councils()]
+    return gr.update(choices=choices), gr.update(choices=councils), gr.update(choices=choices, value=None)
+
+
+def _narrow_choices(library: Library, groups: list, filters: Filters) -> Any:
+    """The "narrow to one report" radio: the reports among the sources (and the one narrowed to)."""
+    choices = [("All reports", "")] + [
+        (f"{cites[0].title} ({shown_date(cites[0].date)})", source) for source, cites in groups
+    ]
+    if len(filters.reports) == 1 and filters.reports[0] not in {v for _, v in choices}:
+        info = library.report(filters.reports[0])
+        if info is not None:
+            choices.append(render.report_choice(info))
+    value = filters.reports[0] if len(filters.reports) == 1 else ""
+    return gr.update(choices=choices, value=value, visible=True)
+
+
+def ask(library: Library, question: str, reports: list[str] | str | None, council: str | None,
+        since: str | None, until: str | None) -> tuple[str, str, Any]:
+    """Answer HTML, sources HTML and the narrow-to-report radio for a question and filters."""
+    question = (question or "").strip()
+    hide = gr.update(choices=[], value=None, visible=False)
+    if not question:
+        return render.notice("Type a question first, or pick one of the examples."), "", hide
+    if len(question) > MAX_QUESTION_CHARS:
+        return render.notice(f"Please shorten the question to {MAX_QUESTION_CHARS} characters or fewer."), "", hide
+    try:
+        filters = Filters.parse(reports, council, since, until)
+        result = library.ask(question, filters)
+        if result is None:
+            return render.notice(render.EMPTY_LIBRARY), "", hide
+        known = {r.source: r for r in library.reports()}
+    except CouncilQAError as exc:
+        return render.notice(render.browser_message(exc), error=True), "", hide
+    except Exception as exc:  # noqa: BLE001 - the member sees a plain message, the log the trace
+        return render.notice(unexpected(exc), error=True), "", hide
+    groups = render.group_by_report(result.citations)
+    narrow = _narrow_choices(library, groups, filters) if len(groups) > 1 or filters.reports else hide
+    return render.render_answer(result), render.render_sources(result, known), narrow
+
+
+def narrow_to(source: str | None) -> Any:
+    """A click on one report in the narrow radio sets the report filter to it."""
+    return gr.update(value=[source] if source else [])
+
+
+def draft(library: Library, question: str) -> str:
+    """The clerk's editable draft reply for a formal question."""
+    question = (question or "").strip()
+    if not question:
+        return "Paste the formal question above, then press Draft reply."
+    try:
+        result = library.ask(question)
+        if result is None:
+            return render.EMPTY_LIBRARY
+        known = {r.source: r for r in library.reports()}
+    except CouncilQAError as exc:
+        return render.browser_message(exc)
+    except Exception as exc:  # noqa: BLE001
+        return unexpected(exc)
+    return draft_reply(question, result, reports=known)
+
+
+def draft_files(library: Library, text: str) -> tuple[Any, Any]:
+    """The .docx and .md downloads of the (edited) draft."""
+    if not (text or "").strip():
+        return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
+    folder = Path(tempfile.mkdtemp(dir=library.tmp))
+    docx_path = write_docx(text, folder / "draft-reply.docx")
+    md_path = folder / "draft-reply.md"
+    md_path.write_text(to_markdown(text), encoding="utf-8")
+    return (gr.update(value=str(docx_path), interactive=True),
+            gr.update(value=str(md_path), interactive=True))
+
+
+def library_view(library: Library) -> tuple[Any, Any]:
+    """The Library table and its one-line summary."""
+    reports = library.reports()
+    summary = (f"{len(reports)} report{'s' if len(reports) != 1 else ''} in the library."
+               if reports else render.EMPTY_LIBRARY)
+    return gr.update(value=render.library_rows(reports)), gr.update(value=render.esc(summary))
+
+
+def upload(library: Library, files: Sequence[Any] | None,
+           progress: Callable[..., Any] | None = None) -> str:
+    """Add uploaded reports; a table with one row per file (added, or rejected and why)."""
+    if not files:
+        return render.notice("Choose one or more report files first (PDF, Word .docx, Markdown or text).")
+    paths = [Path(item if isinstance(item, str) else getattr(item, "name", str(item))) for item in files]
+
+    def report_progress(done: int, total: int, message: str) -> None:
+        if progress is not None:
+            progress((done, max(total, 1)), desc=message)
+
+    try:
+        rows = library.add_uploads(paths, report_progress)
+    except CouncilQAError as exc:
+        return render.notice(render.browser_message(exc), error=True)
+    except Exception as exc:  # noqa: BLE001
+        return render.notice(unexpected(exc), error=True)
+    return render.results_table(rows)
+
+
+def remove(library: Library, source: str | None) -> str:
+    """Remove one report from the library."""
+    if not source:
+        return render.notice("Choose a report to remove first.")
+    info = library.report(source)
+    title = info.title if info else source
+    try:
+        removed = library.remove(source)
+    except CouncilQAError as exc:
+        return render.notice(render.browser_message(exc), error=True)
+    except Exception as exc:  # noqa: BLE001
+        return render.notice(unexpected(exc), error=True)
+    if not removed:
+        return render.notice(f"{source} is not in the library.")
+    return render.notice(f"Removed “{title}” ({source}) from the library.")

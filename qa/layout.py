@@ -1,0 +1,170 @@
+"""The page: three tabs on one Gradio Blocks, wired to the handlers in :mod:`qa.handlers`.
+
+* **Ask**: a question, the answer quoted with numbered markers, the sources grouped by report,
+  filters by report, council and date.
+* **Clerk**: a formal question becomes an editable draft reply, downloadable as .docx and .md.
+* **Library**: the reports in the index; upload new ones; remove one.
+
+Only layout and wiring live here; the styles are in ``static/app.css``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from qa import handlers, render
+from qa.service import MAX_QUESTION_CHARS, MAX_UPLOAD_MB, UPLOAD_SUFFIXES, Library
+
+QUEUE_MAX_SIZE = 64
+"""Requests waiting beyond this are turned away with Gradio's "currently busy" message."""
+CONCURRENCY = 2
+"""Questions answered at once (the embedder shares the machine's cores)."""
+
+EXAMPLES = [
+    "what happened to sickness absence?",
+    "How is the council managing its budget pressures?",
+    "What did Ofsted say about children's services?",
+    "What progress has been made on digital technology?",
+]
+CLERK_EXAMPLES = [
+    "Will the Cabinet Member tell me what progress has been made on reducing sickness absence?",
+    "Will the Leader tell me what the Council has done to strengthen its financial management?",
+]
+BUSY_HINT = "If the page says it is busy, many people are asking at once: wait a moment and try again."
+
+
+@dataclass
+class _Ask:
+    question: Any
+    ask_btn: Any
+    clear_btn: Any
+    answer: Any
+    narrow: Any
+    sources: Any
+    reports: Any
+    council: Any
+    since: Any
+    until: Any
+
+
+def _ask_tab() -> _Ask:
+    gr.HTML('<p class="cqa-intro">Answers are quoted word for word from the reports and cited by their '
+            "numbered paragraph. Click a source to read the whole paragraph.</p>")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            question = gr.Textbox(label="Your question", placeholder="e.g. what happened to sickness absence?",
+                                  lines=1, max_length=MAX_QUESTION_CHARS, elem_id="cqa-question", autofocus=True)
+            with gr.Row():
+                ask_btn = gr.Button("Ask", variant="primary", elem_id="cqa-ask", scale=0, min_width=120)
+                clear_btn = gr.Button("Clear", scale=0, min_width=100)
+            gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Example questions")
+            answer = gr.HTML(elem_id="cqa-answer-box")
+            narrow = gr.Radio(label="Narrow to one report (click a report to ask again within it)",
+                              choices=[], visible=False, elem_id="cqa-narrow")
+            sources = gr.HTML(elem_id="cqa-sources-box")
+        with gr.Column(scale=1, min_width=260):
+            gr.Markdown("**Filters** (optional)")
+            reports = gr.Dropdown(label="Reports", choices=[], multiselect=True, elem_id="cqa-report-filter")
+            council = gr.Dropdown(label="Council", choices=[("All councils", "")], value="")
+            since = gr.Textbox(label="From date", placeholder="2019-01-01", max_length=10)
+            until = gr.Textbox(label="To date", placeholder="2020-12-31", max_length=10)
+            gr.Markdown(BUSY_HINT, elem_classes=["cqa-intro"])
+    return _Ask(question, ask_btn, clear_btn, answer, narrow, sources, reports, council, since, until)
+
+
+def _clerk_tab() -> tuple[Any, Any, Any, Any, Any]:
+    gr.HTML('<p class="cqa-intro">Paste a formal question. The draft is built only from sentences quoted '
+            "from the reports, each cited by paragraph, then a numbered list of sources. Edit it here, copy "
+            "it, or download it.</p>")
+    question = gr.Textbox(label="Formal question", lines=3, max_length=2000, elem_id="cqa-clerk-question",
+                          placeholder=CLERK_EXAMPLES[0])
+    gr.Examples(examples=[[q] for q in CLERK_EXAMPLES], inputs=[question], label="Example questions")
+    button = gr.Button("Draft reply", variant="primary", elem_id="cqa-draft")
+    draft = gr.Textbox(label="Draft reply (editable)", lines=16, max_lines=40, interactive=True,
+                       buttons=["copy"], elem_id="cqa-draft-text")
+    with gr.Row():
+        docx = gr.DownloadButton("Download Word (.docx)", interactive=False, elem_id="cqa-docx")
+        md = gr.DownloadButton("Download Markdown (.md)", interactive=False, elem_id="cqa-md")
+    return question, button, draft, docx, md
+
+
+def _library_tab() -> dict[str, Any]:
+    summary = gr.HTML()
+    table = gr.Dataframe(headers=render.LIBRARY_HEADERS, interactive=False, wrap=True, elem_id="cqa-library",
+                         column_widths=["38%", "14%", "20%", "10%", "18%"])
+    with gr.Row(equal_height=False):
+        with gr.Column():
+            gr.Markdown(f"**Add reports**: PDF, Word (.docx), Markdown or text files, up to {MAX_UPLOAD_MB} MB each.")
+            upload = gr.File(label="Report files", file_count="multiple", file_types=list(UPLOAD_SUFFIXES),
+                             elem_id="cqa-upload")
+            upload_btn = gr.Button("Add to library", variant="primary", elem_id="cqa-add")
+            upload_result = gr.HTML(elem_id="cqa-upload-result")
+        with gr.Column():
+            gr.Markdown("**Remove a report** from the library")
+            remove_choice = gr.Dropdown(label="Report", choices=[], elem_id="cqa-remove-choice")
+            remove_btn = gr.Button("Remove from library", variant="stop", elem_id="cqa-remove")
+            remove_result = gr.HTML()
+    return dict(summary=summary, table=table, upload=upload, upload_btn=upload_btn, upload_result=upload_result,
+                remove_choice=remove_choice, remove_btn=remove_btn, remove_result=remove_result)
+
+
+def _wire_ask(library: Library, a: _Ask) -> None:
+    def ask(question: str, reports: Any, council: str | None, since: str, until: str) -> tuple[str, str, Any]:
+        return handlers.ask(library, question, reports, council, since, until)
+
+    inputs = [a.question, a.reports, a.council, a.since, a.until]
+    outputs = [a.answer, a.sources, a.narrow]
+    a.ask_btn.click(ask, inputs, outputs, api_name="ask", concurrency_id="ask")
+    a.question.submit(ask, inputs, outputs, api_visibility="private", concurrency_id="ask")
+    a.clear_btn.click(lambda: ("", "", "", gr.update(choices=[], value=None, visible=False)), None,
+                      [a.question, a.answer, a.sources, a.narrow], api_visibility="private", queue=False)
+    a.narrow.input(handlers.narrow_to, a.narrow, a.reports, api_visibility="private", queue=False).then(
+        ask, inputs, outputs, api_visibility="private", concurrency_id="ask")
+
+
+def _wire_library(library: Library, lib: dict[str, Any], refresh_targets: list[Any]) -> None:
+    def upload(files: list[Any] | None, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008 - Gradio's way
+        return handlers.upload(library, files, progress)
+
+    def view() -> tuple[Any, Any]:
+        return handlers.library_view(library)
+
+    def choices() -> tuple[Any, Any, Any]:
+        return handlers.filter_choices(library)
+
+    for button, fn, source, result in ((lib["upload_btn"], upload, lib["upload"], lib["upload_result"]),
+                                       (lib["remove_btn"], lambda s: handlers.remove(library, s),
+                                        lib["remove_choice"], lib["remove_result"])):
+        button.click(fn, source, result, api_visibility="private", concurrency_limit=1,
+                     concurrency_id="library").then(
+            view, None, [lib["table"], lib["summary"]], api_visibility="private").then(
+            choices, None, refresh_targets, api_visibility="private")
+
+
+def build_app(library: Library) -> gr.Blocks:
+    """The Gradio Blocks app over ``library``."""
+    with gr.Blocks(title="Council reports: ask, cite, draft", delete_cache=(3600, 7200)) as demo:
+        gr.Markdown("## Council reports: ask a question, get the paragraph that answers it")
+        with gr.Tabs():
+            with gr.Tab("Ask", id="ask"):
+                a = _ask_tab()
+            with gr.Tab("Clerk: draft a reply", id="clerk"):
+                clerk_question, draft_btn, draft, docx, md = _clerk_tab()
+            with gr.Tab("Library", id="library"):
+                lib = _library_tab()
+        _wire_ask(library, a)
+        draft_btn.click(lambda q: handlers.draft(library, q), clerk_question, draft, api_name="draft",
+                        concurrency_id="ask")
+        draft.change(lambda text: handlers.draft_files(library, text), draft, [docx, md],
+                     trigger_mode="always_last", api_visibility="private", show_progress="hidden")
+        refresh_targets = [a.reports, a.council, lib["remove_choice"]]
+        _wire_library(library, lib, refresh_targets)
+        demo.load(lambda: handlers.library_view(library), None, [lib["table"], lib["summary"]],
+                  api_visibility="private", queue=False)
+        demo.load(lambda: handlers.filter_choices(library), None, refresh_targets, api_visibility="private",
+                  queue=False)
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_MAX_SIZE)
+    return demo

@@ -1,0 +1,89 @@
+"""Words shown to people, defined once: dates, citations, the no-answer text, date input.
+
+The CLI, the app, the clerk drafts and the answers all use these, so "13 Feb 2020, para 9"
+reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from ingest.errors import BadDate
+
+UNDATED = "undated"
+NO_ANSWER = (
+    "No paragraph in the indexed reports clearly answers this question. "
+    "The closest paragraphs are listed below."
+)
+_UNNUMBERED = re.compile(r"^p(\d+)-\d+$")
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+
+def _format_date(iso: str | None, month: str) -> str | None:
+    if not iso:
+        return None
+    try:
+        day = date.fromisoformat(iso[:10])
+    except ValueError:
+        return iso
+    return f"{day.day} {day.strftime(month)} {day.year}"
+
+
+def long_date(iso: str | None) -> str | None:
+    """``2020-02-13`` -> ``13 February 2020`` (None stays None; an unparsable date passes through)."""
+    return _format_date(iso, "%B")
+
+
+def short_date(iso: str | None) -> str | None:
+    """``2020-02-13`` -> ``13 Feb 2020``."""
+    return _format_date(iso, "%b")
+
+
+def shown_date(iso: str | None) -> str:
+    """``13 Feb 2020``, or "undated" for a report with no date."""
+    return short_date(iso) or UNDATED
+
+
+def is_unnumbered(label: str) -> bool:
+    """True for the label of a block outside numbered paragraphs (``p4-2``)."""
+    return bool(_UNNUMBERED.match(label))
+
+
+def where(label: str, page: int, *, short: bool = True) -> str:
+    """``para 9`` (``paragraph 9`` when not ``short``); an unnumbered block ``p4-2`` -> ``page 4``."""
+    match = _UNNUMBERED.match(label)
+    if match:
+        return f"page {match.group(1) if not page else page}"
+    return f"para {label}" if short else f"paragraph {label}"
+
+
+def paragraph_ref(label: str) -> str:
+    """``9`` -> ``paragraph 9``; an unnumbered block ``p4-2`` -> ``page 4``."""
+    return where(label, 0, short=False)
+
+
+def cite(title: str, iso_date: str | None, label: str, page: int, *, heading: str = "",
+         ambiguous: bool = False) -> str:
+    """"Annual Report of the Chief Executive, 13 Feb 2020, para 9"; a label that repeats in
+    its report carries its heading: "…, para 6 (Possible Outcomes)"."""
+    place = where(label, page)
+    if ambiguous and heading and not is_unnumbered(label):
+        place += f" ({heading})"
+    return f"{title}, {shown_date(iso_date)}, {place}"
+
+
+def parse_date(value: str | None, field: str) -> str | None:
+    """A date typed by a person, as ISO ``YYYY-MM-DD``: ``2020-02-13`` and ``20200213`` are
+    understood, anything else raises :class:`BadDate`; empty gives None."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    match = _ISO.match(text) or _COMPACT.match(text)
+    if not match:
+        raise BadDate(field, text)
+    try:
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3))).isoformat()
+    except ValueError:
+        raise BadDate(field, text) from None
