@@ -1,16 +1,18 @@
-"""Fusion sweep: how each ranking choice scores on the dev gold set over a real index.
+"""Ranking sweep: how each ranking choice scores on gold questions over a real index.
 
-    python bench/fusion.py --index /tmp/shared-index [--gold corpus/eval/dev.jsonl]
+    python bench/fusion.py --index /tmp/shared-index [--gold corpus/eval/dev.jsonl ...] [--named]
 
-Dense and lexical candidates are computed once per question; each variant is then a pure
-re-ranking of them (qa.retrieve's functions), scored with qa.metrics. This is how
-LEXICAL_WEIGHT and the unnumbered-block penalties in qa/retrieve.py were chosen: run it on
-an index of the whole shared corpus, not the seed alone.
+Candidates (dense and lexical) are gathered once per question; each variant is then a pure
+re-ranking of them (``qa.retrieve.rank`` with other ``RankingParams``), scored with
+``qa.metrics``. This is how the constants in ``qa.retrieve.RankingParams`` are chosen: on an
+index of the whole shared corpus, tuning on ``dev.jsonl`` only (``holdout.jsonl`` is reported,
+never tuned on).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -18,60 +20,52 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def variants(named: bool) -> dict[str, object]:
+    from qa.retrieve import DEFAULT_PARAMS
+
+    out = {"current": DEFAULT_PARAMS}
+    replace = dataclasses.replace
+    for w in (0.1, 0.2, 0.3):
+        key = "lexical_weight_named" if named else "lexical_weight"
+        out[f"lexical {w}"] = replace(DEFAULT_PARAMS, **{key: w})
+    if not named:
+        for w in (0.0, 0.1, 0.2, 0.3, 0.5):
+            for m in (1, 2, 3, 5):
+                out[f"report w={w} m={m}"] = replace(DEFAULT_PARAMS, report_weight=w, report_top_m=m)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", default="index")
-    parser.add_argument("--gold", default=str(ROOT / "corpus" / "eval" / "dev.jsonl"))
+    parser.add_argument("--gold", nargs="+", default=[str(ROOT / "corpus" / "eval" / "dev.jsonl")])
+    parser.add_argument("--named", action="store_true", help="narrow each question to its reports")
     args = parser.parse_args()
 
-    from ingest.embed import load_embedder
     from qa import retrieve as rt
-    from qa.evaluate import load_gold
+    from qa.gold import answerable, load_gold_files
     from qa.metrics import mean_metrics, question_metrics
-    from qa.store import IndexReader
+    from qa.records import Filters
+    from qa.store import open_index
 
-    reader = IndexReader.open(args.index)
-    model = load_embedder(reader.model_name)
-    gold = load_gold(args.gold)
-    vectors = model.encode([g.question for g in gold])
-    candidates = []
+    reader = open_index(args.index)
+    indexed = {r.source for r in reader.reports()}
+    gold = [q for q in answerable(load_gold_files(args.gold)) if q.sources <= indexed]
+    vectors = reader.embedder.encode([g.question for g in gold])
+    gathered = []
     for g, qv in zip(gold, vectors, strict=True):
-        dense = rt.dense_candidates(reader, qv, rt.CANDIDATES, None)
-        lexical = reader.lexical(rt.fts_query(g.question), rt.CANDIDATES, None)
-        ids = {p for p, _ in dense} | {p for p, _ in lexical}
-        candidates.append((dense, lexical, rt.block_penalties(reader, ids)))
-    labels = {pid: (p.source, p.label) for pid, (p, _, _) in
-              reader.paragraphs({pid for d, lx, _ in candidates for pid, _ in d + lx}).items()}
-
-    def score(rank_fn) -> dict[str, float]:  # noqa: ANN001
-        per = []
-        for g, (dense, lexical, penalties) in zip(gold, candidates, strict=True):
-            ranked = rank_fn(dense, lexical, penalties)[:10]
-            per.append(question_metrics([labels[p] for p in ranked], g.citations))
-        return mean_metrics(per)
-
-    def no_prior(_: dict) -> dict:
-        return {}
-
-    variants = {
-        "dense": lambda d, lx, pen: [p for p, _ in d],
-        "lexical": lambda d, lx, pen: [p for p, _ in lx],
-        "dense + prior": lambda d, lx, pen: [p for p, _ in rt.apply_penalties(dict(d), pen)],
-        "rrf k=60": lambda d, lx, pen: [p for p, _ in rt.reciprocal_rank_fusion(
-            [[p for p, _ in d], [p for p, _ in lx]], [1.0, 1.0])],
-        "rrf k=60 + prior": lambda d, lx, pen: [p for p, _ in rt.apply_penalties(dict(rt.reciprocal_rank_fusion(
-            [[p for p, _ in d], [p for p, _ in lx]], [1.0, 1.0])), {k: v / 10 for k, v in pen.items()})],
-    }
-    for weight in (0.1, 0.2, 0.3):
-        variants[f"linear w={weight}"] = (
-            lambda d, lx, pen, w=weight: [p for p, _ in rt.apply_penalties(rt.linear_fusion(d, lx, w), no_prior(pen))])
-        variants[f"linear w={weight} + prior"] = (
-            lambda d, lx, pen, w=weight: [p for p, _ in rt.apply_penalties(rt.linear_fusion(d, lx, w), pen)])
-    print(f"{len(gold)} questions, index {args.index} ({reader.manifest['counts']['reports']} reports)")
-    print(f"{'variant':28s} hit@1  hit@5  mrr@10 ndcg@10")
-    for name, fn in variants.items():
-        m = score(fn)
-        print(f"{name:28s} {m['hit@1']:.3f}  {m['hit@5']:.3f}  {m['mrr@10']:.3f}  {m['ndcg@10']:.3f}")
+        scope = reader.allowed_report_ids(Filters(reports=tuple(g.sources))) if args.named else None
+        gathered.append(rt.gather(reader, g.question, qv, "hybrid", scope))
+    pids = {pid for c in gathered for pid in c.flags}
+    labels = {pid: (p.source, p.label) for pid, (p, _, _) in reader.paragraphs(pids).items()}
+    print(f"{len(gold)} questions, index {args.index} ({len(indexed)} reports, {reader.model_name}), "
+          f"{'report named' if args.named else 'corpus-wide'}")
+    print(f"{'variant':24s} hit@1  hit@5  mrr@10 ndcg@10")
+    for name, params in variants(args.named).items():
+        per = [question_metrics([labels[p] for p, _ in rt.rank(c, named=args.named, params=params)[:10]],
+                                g.citations) for g, c in zip(gold, gathered, strict=True)]
+        m = mean_metrics(per)
+        print(f"{name:24s} {m['hit@1']:.3f}  {m['hit@5']:.3f}  {m['mrr@10']:.3f}  {m['ndcg@10']:.3f}")
 
 
 if __name__ == "__main__":

@@ -151,16 +151,14 @@ def _plan(files: Sequence[Path], known: dict[str, str], skipped: dict[str, str],
 
 
 def read_in_order(paths: Sequence[Path]) -> Iterator[tuple[Path, Report | UnreadableReport]]:
-    """Each file's report, or the reason it cannot be read, in order."""
-    from ingest.report import load_report
+    """Each file's report, or the reason it cannot be read, in order. Files are parsed in a
+    bounded child process (time and memory: :mod:`ingest.isolate`), reading ahead while the
+    caller embeds the previous report."""
+    if not paths:
+        return
+    from ingest.isolate import read_reports
 
-    for path in paths:
-        try:
-            yield path, load_report(path)
-        except UnreadableReport as exc:
-            yield path, exc
-        except Exception as exc:  # noqa: BLE001 - a parser bug on one file must not stop the batch
-            yield path, UnreadableReport(path.name, f"could not be read ({type(exc).__name__}: {exc})")
+    yield from read_reports(paths)
 
 
 class _Batch:

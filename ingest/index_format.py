@@ -1,7 +1,7 @@
 """The on-disk contract of an index directory: names, schema, manifest and build parameters.
 
 The writer (:mod:`ingest.writer`) and the reader (:mod:`qa.store`) both import this module
-and nothing else of each other. Layout (format version 1)::
+and nothing else of each other. Layout (format version 2)::
 
     index/
       manifest.json        format, version, build parameters, current generation, counts, times
@@ -24,7 +24,8 @@ from pathlib import Path
 from ingest.errors import BuildMismatch, CouncilQAError
 
 FORMAT_NAME = "council-qa-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: reports gained committee, meta_sources (where each field came from, JSON) and doubtful."""
 MANIFEST = "manifest.json"
 DATABASE = "council.sqlite"
 VECTORS = "windows.faiss"
@@ -45,6 +46,9 @@ CREATE TABLE IF NOT EXISTS reports (
     date TEXT,
     council TEXT,
     meeting TEXT,
+    committee TEXT,
+    meta_sources TEXT NOT NULL DEFAULT '{}',
+    doubtful TEXT NOT NULL DEFAULT '',
     pages INTEGER NOT NULL,
     paragraphs INTEGER NOT NULL,
     ingested_at TEXT NOT NULL
@@ -82,7 +86,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS paragraphs_fts USING fts5(
 """
 
 REPORT_COLUMNS = ("source", "title", "date", "council", "meeting", "pages", "paragraphs", "path", "sha256",
-                  "ingested_at")
+                  "ingested_at", "committee", "doubtful")
 """The ``reports`` columns a reader shows, in the order of ``qa.records.ReportInfo``."""
 
 

@@ -45,10 +45,24 @@ class Document:
 
 @dataclass(frozen=True)
 class ReportMeta:
+    """What a member quotes: title, meeting date (ISO), council, meeting and committee.
+
+    ``provenance`` says where each field came from (``("title", "first page")``; the
+    others are ``"pdf metadata"``, ``"file name"``, ``"folder"``, ``"body text"`` and
+    ``"sidecar"``); ``doubtful`` names the fields that are missing or rest on weak evidence.
+    """
+
     title: str
     date: str | None
     council: str | None
     meeting: str | None
+    committee: str | None = None
+    provenance: tuple[tuple[str, str], ...] = ()
+    doubtful: tuple[str, ...] = ()
+
+    def source(self, name: str) -> str | None:
+        """Where field ``name`` came from, or None when it was not found."""
+        return dict(self.provenance).get(name)
 
 
 @dataclass(frozen=True)

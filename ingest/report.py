@@ -6,9 +6,11 @@ from pathlib import Path
 
 from ingest.errors import UnreadableReport
 from ingest.metadata import extract_metadata
-from ingest.readers import read_document
+from ingest.readers import read_document, short_message
 from ingest.records import Report
 from ingest.segment import segment
+
+_MAX_REASON = 300
 
 
 def load_report(path: str | Path) -> Report:
@@ -22,6 +24,30 @@ def load_report(path: str | Path) -> Report:
     return Report(source=path.name, meta=meta, pages=len(document.pages), paragraphs=paragraphs)
 
 
+def clean_reason(reason: str, path: Path) -> str:
+    """A reason on one line, without the folder the file sits in, at most 300 characters."""
+    for where in (str(path), str(path.parent), str(path.resolve().parent)):
+        if where not in ("", "."):
+            reason = reason.replace(where + "/", "").replace(where, path.name)
+    reason = " ".join(reason.split())
+    return reason if len(reason) <= _MAX_REASON else reason[: _MAX_REASON - 1] + "…"
+
+
+def try_load_report(path: str | Path) -> Report | UnreadableReport:
+    """:func:`load_report`, with every failure but MemoryError returned as ``UnreadableReport``
+    carrying a one-line reason: a parser bug on one file must not stop a batch."""
+    path = Path(path)
+    try:
+        return load_report(path)
+    except UnreadableReport as exc:
+        return UnreadableReport(path.name, clean_reason(exc.reason, path))
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported per file, never silently dropped
+        reason = f"could not be read ({type(exc).__name__}: {short_message(exc)})"
+        return UnreadableReport(path.name, clean_reason(reason, path))
+
+
 def report_to_json(report: Report) -> dict:
     """The ``council-qa paragraphs --json`` object."""
     return {
@@ -30,6 +56,9 @@ def report_to_json(report: Report) -> dict:
         "date": report.meta.date,
         "council": report.meta.council,
         "meeting": report.meta.meeting,
+        "committee": report.meta.committee,
+        "doubtful": list(report.meta.doubtful),
+        "provenance": dict(report.meta.provenance),
         "paragraphs": [
             {"label": p.label, "page": p.page, "heading": p.heading, "text": p.text}
             for p in report.paragraphs

@@ -7,6 +7,7 @@ FAISS index, changed in step with the ``windows`` rows (ids are ``windows.id``).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sqlite3
 
@@ -92,10 +93,10 @@ def insert_report(
     """The report's row, its paragraphs (text search included) and its windows (pending embedding)."""
     meta = report.meta
     report_id = conn.execute(
-        "INSERT INTO reports(source, path, sha256, title, date, council, meeting, pages, paragraphs, ingested_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (report.source, path, digest, meta.title, meta.date, meta.council, meta.meeting, report.pages,
-         len(report.paragraphs), now()),
+        "INSERT INTO reports(source, path, sha256, title, date, council, meeting, committee, meta_sources, doubtful,"
+        " pages, paragraphs, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (report.source, path, digest, meta.title, meta.date, meta.council, meta.meeting, meta.committee,
+         json.dumps(dict(meta.provenance)), ",".join(meta.doubtful), report.pages, len(report.paragraphs), now()),
     ).lastrowid
     for seq, para in enumerate(report.paragraphs):
         para_id = conn.execute(

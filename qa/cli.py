@@ -48,7 +48,8 @@ def cmd_paragraphs(args: argparse.Namespace) -> int:
         print(json.dumps(report_to_json(report), ensure_ascii=False, indent=1))
         return 0
     meta = report.meta
-    print(f"{meta.title} | {meta.date or 'no date'} | {meta.council or '-'} | {meta.meeting or '-'}")
+    print(f"{meta.title} | {meta.date or 'no date'} | {meta.council or '-'} | {meta.meeting or '-'}"
+          + (f" | doubtful: {', '.join(meta.doubtful)}" if meta.doubtful else ""))
     numbered = sum(p.numbered for p in report.paragraphs)
     print(f"{report.source}: {report.pages} pages, {numbered} numbered paragraphs, "
           f"{len(report.paragraphs) - numbered} unnumbered blocks")
@@ -106,7 +107,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             "generation": m["generation"], "counts": m["counts"], "created_at": m["created_at"],
             "last_ingest": m["updated_at"],
             "reports": [{"source": r.source, "title": r.title, "date": r.date, "council": r.council,
-                         "paragraphs": r.paragraphs, "pages": r.pages} for r in reports],
+                         "committee": r.committee, "paragraphs": r.paragraphs, "pages": r.pages,
+                         "doubtful": list(r.doubtful)} for r in reports],
         }, indent=1))
         return 0
     c = m["counts"]
@@ -114,7 +116,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"{c['reports']} reports, {c['paragraphs']} paragraphs, {c['windows']} windows; "
           f"last ingest {m['updated_at']}")
     for r in reports:
-        print(f"  {r.date or 'undated':10}  {r.paragraphs:5d} paras  {r.title[:60]}  [{r.source}]")
+        flag = f"  check: {', '.join(r.doubtful)}" if r.doubtful else ""
+        print(f"  {r.date or 'undated':10}  {r.paragraphs:5d} paras  {r.title[:60]}  [{r.source}]{flag}")
+    doubtful = sum(bool(r.doubtful) for r in reports)
+    if doubtful:
+        print(f"{doubtful} report(s) with a missing or doubtful title, date or council: correct them with a "
+              "<file>.meta.json sidecar beside the report and ingest again")
     return 0
 
 
@@ -157,44 +164,71 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
-    from qa import eval_report
-    from qa import evaluate as ev
-    from qa.gold import load_gold, restrict_to_sources
-    from qa.records import Filters
-    from qa.retrieve import MODES, retrieve
-    from qa.store import open_index
+def _eval_gold(args: argparse.Namespace, indexed: set[str]) -> list:
+    """The gold questions of every file named (with --skip-missing, those whose reports are indexed)."""
+    from qa.gold import load_gold_files, restrict_to_sources
 
-    gold = load_gold(args.gold)
-    mins = dict(ev.parse_min(spec) for spec in args.min or ())
-    reader = open_index(_index_dir(args))
-    indexed = {r.source for r in reader.reports()}
+    gold = load_gold_files(args.gold)
     if args.skip_missing:
         gold, skipped = restrict_to_sources(gold, indexed)
         if skipped:
             print(f"skipped {len(skipped)} questions whose reports are not in the index")
-        if not gold:
+        if not [q for q in gold if not q.abstain]:
             raise CouncilQAError("none of the gold questions' reports are in the index")
-    embedder = reader.embedder
-    sources_of = {q.question: tuple(sorted(q.sources & indexed)) for q in gold}
+    return gold
+
+
+def _eval_answers(args: argparse.Namespace, reader, gold: list, named: dict) -> dict:  # noqa: ANN001
+    """Answer every question (hybrid) and print how often the quote holds the gold answer."""
+    from qa import eval_report
+    from qa import evaluate as ev
+    from qa.answer import answer
+    from qa.records import Filters
+
+    def ask(question: str) -> tuple[str, bool]:
+        filters = Filters(reports=named.get(question, ())) if args.with_report else Filters()
+        result = answer(reader, reader.embedder, question, k=5, filters=filters)
+        return result.answer, result.abstained
+
+    result = ev.evaluate_answers(gold, ask)
+    print()
+    print(eval_report.format_answers(result, limit=args.show_failures))
+    return eval_report.answers_to_json(result)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qa import eval_report
+    from qa import evaluate as ev
+    from qa.records import Filters
+    from qa.retrieve import MODES, retrieve
+    from qa.store import open_index
+
+    mins = dict(ev.parse_min(spec) for spec in args.min or ())
+    reader = open_index(_index_dir(args))
+    indexed = {r.source for r in reader.reports()}
+    gold = _eval_gold(args, indexed)
+    named = {q.question: tuple(sorted(q.sources & indexed)) for q in gold}
 
     def search(question: str, mode: str) -> list[tuple[str, str]]:
-        filters = Filters(reports=sources_of[question]) if args.with_report else Filters()
-        hits = retrieve(reader, embedder, question, k=10, mode=mode, filters=filters)
+        filters = Filters(reports=named[question]) if args.with_report else Filters()
+        hits = retrieve(reader, reader.embedder, question, k=10, mode=mode, filters=filters)
         return [(h.paragraph.source, h.paragraph.label) for h in hits]
 
     modes = list(MODES) if args.mode == "all" else [args.mode]
     result = ev.evaluate(gold, search, modes, k=10, indexed_sources=indexed)
     scope = "with each question's report named" if args.with_report else "corpus-wide"
     print(f"{result.n_questions} questions, {scope}, index {reader.index_dir} "
-          f"({reader.manifest['counts']['reports']} reports)")
+          f"({reader.manifest['counts']['reports']} reports, model {reader.model_name})")
     print(eval_report.format_table(result))
     failures = eval_report.format_failures(result, limit=args.show_failures)
     if failures.strip():
         print()
         print(failures)
+    figures = eval_report.to_json(result)
+    if args.answers:
+        figures["answers"] = _eval_answers(args, reader, gold, named)
     if args.json:
-        Path(args.json).write_text(json.dumps(eval_report.to_json(result), indent=1, ensure_ascii=False))
+        Path(args.json).write_text(json.dumps(figures, indent=1, ensure_ascii=False))
         print(f"wrote {args.json}")
     if args.plot:
         print(f"wrote {eval_report.plot(result, args.plot)}")
@@ -286,10 +320,14 @@ def _add_eval(sub: argparse._SubParsersAction, index_help: str) -> None:
                        "paragraph}], answer) and print hit@1, hit@5, recall@5, recall@10, mrr@10, ndcg@10 "
                        "and latency per mode, then the failing questions. --min makes it exit 1 below a "
                        "threshold.")
-    p.add_argument("gold", help="gold questions, JSON Lines (see corpus/eval/README.md)")
+    p.add_argument("gold", nargs="+", help="gold questions, JSON Lines (see corpus/eval/README.md); several "
+                   "files are read as one set")
     p.add_argument("--index", help=index_help)
     p.add_argument("--mode", choices=("hybrid", "dense", "lexical", "all"), default="hybrid")
     p.add_argument("--with-report", action="store_true", help="name each question's report (like ask --report)")
+    p.add_argument("--answers", action="store_true",
+                   help="also answer every question: the share whose quoted answer holds the gold quote, and "
+                   "how well declining matches the questions nothing answers")
     p.add_argument("--skip-missing", action="store_true",
                    help="leave out questions whose reports are not in the index (instead of failing them)")
     p.add_argument("--json", metavar="OUT", help="write every figure and per-question result")

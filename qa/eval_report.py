@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from qa.evaluate import FAIL_K, EvalResult
+from qa.evaluate import FAIL_K, AnswerResult, EvalResult
 from qa.metrics import METRIC_KEYS, Citation
 
 
@@ -124,3 +124,36 @@ def plot(result: EvalResult, path: str | Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def format_answers(result: AnswerResult, limit: int = 10) -> str:
+    """The answer figures, then questions whose answer misses the gold quote or declined wrongly."""
+    out = [
+        f"answer holds the gold quote: {result.holds_answer:.3f} of {result.with_quote} answerable questions",
+        f"declined: {result.abstain_recall:.3f} of the {result.unanswerable} questions nothing answers "
+        f"(recall), precision {result.abstain_precision:.3f}; "
+        f"{result.declined_answerable:.3f} of answerable questions declined",
+    ]
+    misses = [r for r in result.per_question if r["holds_answer"] is False or
+              (r["declined"] != r["abstain_gold"])]
+    for r in misses[:limit]:
+        why = "declined" if r["declined"] else ("answered, nothing answers" if r["abstain_gold"] else "missed")
+        out.append(f"  [{r['id']}] {why}: {r['question']}")
+        if r["gold_answer"] and not r["declined"]:
+            out.append(f"    wanted: {r['gold_answer']}")
+            out.append(f"    got:    {' '.join(r['answer'].split())[:200]}")
+    if len(misses) > limit:
+        out.append(f"  ... and {len(misses) - limit} more")
+    return "\n".join(out)
+
+
+def answers_to_json(result: AnswerResult) -> dict:
+    return {
+        "holds_answer": result.holds_answer,
+        "with_quote": result.with_quote,
+        "declined_answerable": result.declined_answerable,
+        "abstain_precision": result.abstain_precision,
+        "abstain_recall": result.abstain_recall,
+        "unanswerable": result.unanswerable,
+        "per_question": result.per_question,
+    }

@@ -8,6 +8,7 @@ Gold files are read by :mod:`qa.gold`; tables, JSON and plots are in :mod:`qa.ev
 from __future__ import annotations
 
 import math
+import re
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -94,6 +95,7 @@ def evaluate(
         raise CouncilQAError(f"k must be at least 10 (got {k}): metrics go down to @10")
     if not modes:
         raise CouncilQAError("no search modes to evaluate")
+    gold = [q for q in gold if not q.abstain]  # retrieval is scored on answerable questions
     results: dict[str, ModeResult] = {}
     for mode in modes:
         if warmup and gold:
@@ -161,3 +163,58 @@ def check_thresholds(
             if metrics[name] < minimum:
                 failures.append(f"{m}: {name} {metrics[name]:.3f} is below the minimum {minimum:g}")
     return failures
+
+
+# ---------------------------------------------------------------- answers
+
+AnswerFn = Callable[[str], tuple[str, bool]]
+"""``answer(question)`` -> (the quoted answer text, whether it declined)."""
+_MARKERS = re.compile(r"\[\d+\]")
+
+
+def normalise_quote(text: str) -> str:
+    """Text compared for "the answer holds the gold quote": citation markers dropped, case, quote
+    marks, dashes and white space folded."""
+    text = _MARKERS.sub(" ", text).lower()
+    text = text.translate(str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                                         "\u2013": "-", "\u2014": "-", "\u00a0": " "}))
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    """How the quoted answers did: over answerable questions with a gold quote, the share whose
+    answer holds it; over every question, how well declining matched the gold."""
+
+    holds_answer: float
+    with_quote: int
+    declined_answerable: float
+    """Share of answerable questions declined (should be small)."""
+    abstain_precision: float
+    abstain_recall: float
+    unanswerable: int
+    per_question: list[dict]
+
+
+def evaluate_answers(gold: Sequence[GoldQuestion], answer: AnswerFn) -> AnswerResult:
+    """Ask every question once and score the answer text and the decision to decline."""
+    rows = []
+    for q in gold:
+        text, declined = answer(q.question)
+        holds = bool(q.answer) and not declined and normalise_quote(q.answer) in normalise_quote(text)
+        rows.append({"id": q.id, "question": q.question, "abstain_gold": q.abstain, "declined": declined,
+                     "holds_answer": holds if q.answer else None, "answer": text, "gold_answer": q.answer})
+    quoted = [r for r in rows if r["holds_answer"] is not None]
+    answerable = [r for r in rows if not r["abstain_gold"]]
+    declined = [r for r in rows if r["declined"]]
+    should = [r for r in rows if r["abstain_gold"]]
+    right = sum(r["abstain_gold"] for r in declined)
+    return AnswerResult(
+        holds_answer=sum(r["holds_answer"] for r in quoted) / len(quoted) if quoted else 0.0,
+        with_quote=len(quoted),
+        declined_answerable=sum(r["declined"] for r in answerable) / len(answerable) if answerable else 0.0,
+        abstain_precision=right / len(declined) if declined else 1.0,
+        abstain_recall=right / len(should) if should else 1.0,
+        unanswerable=len(should),
+        per_question=rows,
+    )

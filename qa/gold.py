@@ -34,6 +34,8 @@ class GoldQuestion:
     answer: str | None = None
     line: int = 0
     """Line number in the gold file (0 when built in code)."""
+    abstain: bool = False
+    """True for a question nothing in the reports answers: the right reply is to decline."""
 
     @property
     def citations(self) -> list[Citation]:
@@ -58,8 +60,14 @@ def _parse_gold_line(obj: object, path: Path | str, line: int) -> GoldQuestion:
     if not isinstance(question, str) or not question.strip():
         raise _bad(path, line, 'missing or empty "question"')
     relevant = obj.get("relevant")
-    if not isinstance(relevant, list) or not relevant:
-        raise _bad(path, line, '"relevant" must be a non-empty list of {"source", "paragraph"}')
+    abstain = obj.get("abstain", False)
+    if not isinstance(abstain, bool):
+        raise _bad(path, line, '"abstain" must be true or false')
+    if abstain and relevant:
+        raise _bad(path, line, 'a question with "abstain": true has no "relevant" paragraphs')
+    if not isinstance(relevant, list) or (not relevant and not abstain):
+        raise _bad(path, line, '"relevant" must be a non-empty list of {"source", "paragraph"} '
+                               '(or empty, with "abstain": true)')
     items: list[GoldItem] = []
     for i, rel in enumerate(relevant, start=1):
         if not isinstance(rel, dict):
@@ -73,7 +81,7 @@ def _parse_gold_line(obj: object, path: Path | str, line: int) -> GoldQuestion:
     answer = obj.get("answer")
     if answer is not None and not isinstance(answer, str):
         raise _bad(path, line, '"answer" must be a string when present')
-    return GoldQuestion(str(qid).strip(), question.strip(), tuple(items), answer, line)
+    return GoldQuestion(str(qid).strip(), question.strip(), tuple(items), answer, line, abstain)
 
 
 def load_gold(path: str | Path) -> list[GoldQuestion]:
@@ -120,3 +128,21 @@ def restrict_to_sources(
     kept = [q for q in gold if q.sources <= available]
     skipped = [q for q in gold if not q.sources <= available]
     return kept, skipped
+
+
+def answerable(gold: Sequence[GoldQuestion]) -> list[GoldQuestion]:
+    """The questions that have gold paragraphs (retrieval metrics are over these)."""
+    return [q for q in gold if not q.abstain]
+
+
+def load_gold_files(paths: Sequence[str | Path]) -> list[GoldQuestion]:
+    """Several gold files read as one set (ids must be unique across them)."""
+    gold: list[GoldQuestion] = []
+    seen: set[str] = set()
+    for path in paths:
+        for question in load_gold(path):
+            if question.id in seen:
+                raise CouncilQAError(f"{path}: id {question.id!r} is also in an earlier gold file")
+            seen.add(question.id)
+            gold.append(question)
+    return gold

@@ -47,6 +47,9 @@ class ReportInfo:
     path: str
     sha256: str
     ingested_at: str
+    committee: str | None = None
+    doubtful: tuple[str, ...] = ()
+    """Metadata fields that are missing or rest on weak evidence (a sidecar can correct them)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ class Answer:
     answer: str
     abstained: bool
     citations: tuple[Citation, ...] = field(default_factory=tuple)
+    evidence: dict = field(default_factory=dict, compare=False)
+    """Why it answered or declined (``qa.decline.Evidence`` as a dict); not part of the JSON."""
 
     def to_json(self) -> dict:
         return {

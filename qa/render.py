@@ -111,48 +111,67 @@ def group_by_report(citations: Sequence[Citation]) -> list[tuple[str, list[Citat
     return list(groups.items())
 
 
+def series_of(info: ReportInfo, reports: dict[str, ReportInfo]) -> list[ReportInfo]:
+    """Other reports of the same series (same council, same title), newest first."""
+    key = (" ".join(info.title.lower().split()), (info.council or "").lower())
+    same = [r for r in reports.values() if r.source != info.source
+            and (" ".join(r.title.lower().split()), (r.council or "").lower()) == key]
+    return sorted(same, key=lambda r: r.date or "", reverse=True)
+
+
+def _source_details(c: Citation, source: str) -> str:
+    heading_html = f" — {esc(c.heading)}" if c.heading else ""
+    page_link = ""
+    if c.page:
+        label = f"Open at page {c.page}" if source.lower().endswith(".pdf") else "Open report"
+        page_link = (f' · <a href="{esc(report_href(source, c.page))}" target="_blank" '
+                     f'rel="noopener">{label}</a>')
+    return (
+        f'<details id="cqa-src-{c.rank}" class="cqa-source">'
+        f'<summary><span class="cqa-num">[{c.rank}]</span>'
+        f'<span class="cqa-where">{esc(_where(c))}</span>{heading_html}'
+        f'<span class="cqa-snippet">“{esc(_snippet(c))}”</span></summary>'
+        f'<div class="cqa-para">{_marked_paragraph(c.text, c.highlight)}</div>'
+        f'<div class="cqa-cite">Cite as: {esc(c.cite or c.title)}{page_link}</div>'
+        "</details>"
+    )
+
+
+def _report_section(source: str, cites: list[Citation], reports: dict[str, ReportInfo]) -> str:
+    first = cites[0]
+    info = reports.get(source)
+    meta = [long_date(first.date) or "undated"]
+    if first.council:
+        meta.append(first.council)
+    if info is not None and (info.committee or info.meeting):
+        meta.append(info.committee or info.meeting or "")
+    n = len(cites)
+    meta.append(f"{n} paragraph{'s' if n != 1 else ''} here")
+    also = ""
+    others = series_of(info, reports) if info is not None else []
+    if others:
+        named = ", ".join(f"{esc(r.title)} ({esc(shown_date(r.date))})" for r in others)
+        also = f'<div class="cqa-meta">Also discussed in: {named}</div>'
+    return (
+        f'<section class="cqa-report" data-source="{esc(source)}">'
+        f'<div class="cqa-report-title">{esc(first.title)}</div>'
+        f'<div class="cqa-meta">{" · ".join(esc(m) for m in meta)} · '
+        f'<a href="{esc(report_href(source))}" target="_blank" rel="noopener">Open report</a></div>{also}'
+        + "".join(_source_details(c, source) for c in cites)
+        + "</section>"
+    )
+
+
 def render_sources(answer: Answer, reports: dict[str, ReportInfo] | None = None) -> str:
-    """The sources grouped by report, each paragraph expandable with its answering sentence marked."""
+    """The sources grouped by report, best report first, each paragraph expandable with its
+    answering sentence marked; other reports of the same series are named."""
     if not answer.citations:
         return ""
     reports = reports or {}
     heading = "Closest paragraphs, by report" if answer.abstained else "Sources, by report"
-    parts = [f'<div class="cqa-sources"><h3>{heading}</h3>']
-    for source, cites in group_by_report(answer.citations):
-        first = cites[0]
-        info = reports.get(source)
-        meta = [long_date(first.date) or "undated"]
-        if first.council:
-            meta.append(first.council)
-        if info is not None and info.meeting:
-            meta.append(info.meeting)
-        n = len(cites)
-        meta.append(f"{n} paragraph{'s' if n != 1 else ''} here")
-        parts.append(
-            f'<section class="cqa-report" data-source="{esc(source)}">'
-            f'<div class="cqa-report-title">{esc(first.title)}</div>'
-            f'<div class="cqa-meta">{" · ".join(esc(m) for m in meta)} · '
-            f'<a href="{esc(report_href(source))}" target="_blank" rel="noopener">Open report</a></div>'
-        )
-        for c in cites:
-            heading_html = f" — {esc(c.heading)}" if c.heading else ""
-            page_link = ""
-            if c.page:
-                label = f"Open at page {c.page}" if source.lower().endswith(".pdf") else "Open report"
-                page_link = (f' · <a href="{esc(report_href(source, c.page))}" target="_blank" '
-                             f'rel="noopener">{label}</a>')
-            parts.append(
-                f'<details id="cqa-src-{c.rank}" class="cqa-source">'
-                f'<summary><span class="cqa-num">[{c.rank}]</span>'
-                f'<span class="cqa-where">{esc(_where(c))}</span>{heading_html}'
-                f'<span class="cqa-snippet">“{esc(_snippet(c))}”</span></summary>'
-                f'<div class="cqa-para">{_marked_paragraph(c.text, c.highlight)}</div>'
-                f'<div class="cqa-cite">Cite as: {esc(c.cite or c.title)}{page_link}</div>'
-                "</details>"
-            )
-        parts.append("</section>")
-    parts.append("</div>")
-    return "".join(parts)
+    sections = "".join(_report_section(source, cites, reports) for source, cites in group_by_report(answer.citations))
+    return f'<div class="cqa-sources"><h3>{heading}</h3>{sections}</div>'
+
 
 
 def notice(message: str, *, error: bool = False) -> str:

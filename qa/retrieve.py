@@ -7,7 +7,8 @@ embedder are passed in.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,29 +19,39 @@ from qa.store import IndexReader
 
 MODES = ("hybrid", "dense", "lexical")
 RRF_K = 60
-LEXICAL_WEIGHT = 0.2
-"""Hybrid score = best-window cosine + LEXICAL_WEIGHT x BM25 / (best BM25 for the question).
-Tuned on corpus/eval/dev.jsonl over the whole shared corpus with bench/fusion.py: on one
-index, MRR@10 was 0.40 for reciprocal rank fusion, 0.53 for RRF with the unnumbered prior
-below, and 0.59 for this linear fusion with the prior."""
-LEXICAL_WEIGHT_NAMED_REPORTS = 0.1
-"""The lexical weight when the search is narrowed to named reports. Across the corpus the
-report's own terms ("Liberata", "section 25") help pick the report; inside one report every
-paragraph shares them and BM25 adds noise (dev set, report named: hit@5 0.913 at 0.1,
-0.884 at 0.2)."""
-UNNUMBERED_PENALTY = 0.2
-"""Subtracted from an unnumbered block in a report that has numbered paragraphs: there such
-blocks are cover sheets, tables and appendix pages, which otherwise match everything."""
-UNNUMBERED_REPORT_PENALTY = 0.1
-"""Subtracted from a block of a report printed without paragraph numbers (fewer than
-NUMBERED_REPORT_MIN): smaller, since such a report has nothing else to cite."""
-NUMBERED_REPORT_MIN = 5
-TABLE_PENALTY = 0.1
-"""Added for a block that reads like a table or chart (ingest.segment.looks_tabular). Dev set,
-whole shared corpus: hybrid hit@5 0.743 -> 0.757, MRR@10 0.574 -> 0.584, and "what happened
-to sickness absence?" no longer ranks Kent's health-plan table above the seed's para 9."""
-CANDIDATES = 200
-"""How many paragraphs each retriever hands to the fusion."""
+
+
+@dataclass(frozen=True)
+class RankingParams:
+    """Every ranking constant, each with the measurement that chose it (dev gold set over the
+    whole shared corpus, ``python bench/fusion.py --index DIR``; README, "How we got there")."""
+
+    lexical_weight: float = 0.2
+    """Hybrid score = best-window cosine + lexical_weight x BM25 / (best BM25 for the question).
+    On one index MRR@10 was 0.40 for reciprocal rank fusion, 0.53 for RRF with the unnumbered
+    prior below, and 0.59 for this linear fusion with the prior."""
+    lexical_weight_named: float = 0.1
+    """The lexical weight when the search is narrowed to named reports: inside one report every
+    paragraph shares its terms and BM25 adds noise (report named: hit@5 0.913 at 0.1, 0.884 at 0.2)."""
+    unnumbered_penalty: float = 0.2
+    """Subtracted from an unnumbered block in a report that has numbered paragraphs: there such
+    blocks are cover sheets, tables and appendix pages, which otherwise match everything."""
+    unnumbered_report_penalty: float = 0.1
+    """Subtracted from a block of a report printed without paragraph numbers (fewer than
+    numbered_report_min): smaller, since such a report has nothing else to cite."""
+    numbered_report_min: int = 5
+    table_penalty: float = 0.1
+    """Added for a block that reads like a table or chart: hit@5 0.743 -> 0.757, MRR@10 0.574 -> 0.584."""
+    report_weight: float = 0.0
+    """Weight of the report's evidence (mean of its best report_top_m candidate scores, relative
+    to the best report's): paragraphs of the report that answers the question as a whole rise
+    above a stray match in another report."""
+    report_top_m: int = 3
+    candidates: int = 200
+    """How many paragraphs each retriever hands to the fusion."""
+
+
+DEFAULT_PARAMS = RankingParams()
 
 STOPWORDS = frozenset(
     """a about above after again all also am an and any are as at be been before being below
@@ -141,15 +152,78 @@ def dense_candidates(
     return best_per_paragraph(ids, scores, reader.window_paragraphs(ids))[:n]
 
 
-def block_penalties(reader: IndexReader, paragraph_ids: Iterable[int]) -> dict[int, float]:
-    """The ranking prior for unnumbered blocks (see UNNUMBERED_PENALTY and TABLE_PENALTY)."""
+@dataclass(frozen=True)
+class Candidates:
+    """What the two retrievers found for one question, with what the ranking needs to know of
+    each paragraph; ranking them (:func:`rank`) is then pure arithmetic."""
+
+    dense: list[tuple[int, float]]
+    lexical: list[tuple[int, float]]
+    flags: dict[int, tuple[int, bool, bool]]
+    """Paragraph id -> (report id, numbered, tabular)."""
+    numbered_count: dict[int, int]
+    """Report id -> how many numbered paragraphs it has."""
+
+
+def block_penalties(c: Candidates, params: RankingParams = DEFAULT_PARAMS) -> dict[int, float]:
+    """The ranking prior for unnumbered blocks (see RankingParams.unnumbered_penalty, table_penalty)."""
     penalties = {}
-    for pid, report_id, numbered, tabular in reader.paragraph_flags(paragraph_ids):
+    for pid, (report_id, numbered, tabular) in c.flags.items():
         if not numbered:
-            numbered_report = reader.numbered_count(report_id) >= NUMBERED_REPORT_MIN
-            penalties[pid] = UNNUMBERED_PENALTY if numbered_report else UNNUMBERED_REPORT_PENALTY
-            penalties[pid] += TABLE_PENALTY if tabular else 0.0
+            numbered_report = c.numbered_count.get(report_id, 0) >= params.numbered_report_min
+            penalties[pid] = params.unnumbered_penalty if numbered_report else params.unnumbered_report_penalty
+            penalties[pid] += params.table_penalty if tabular else 0.0
     return penalties
+
+
+def report_evidence(scores: Mapping[int, float], report_of: Mapping[int, int], top_m: int,
+                    weight: float) -> dict[int, float]:
+    """A penalty per paragraph from its report's evidence: weight x (best report's evidence -
+    this report's), where a report's evidence is the mean of its best ``top_m`` scores (missing
+    ones count as the lowest score among the candidates). Zero for paragraphs of the best report."""
+    if weight == 0 or not scores:
+        return {}
+    floor = min(scores.values())
+    per_report: dict[int, list[float]] = {}
+    for pid, score in scores.items():
+        per_report.setdefault(report_of[pid], []).append(score)
+    evidence = {}
+    for rid, values in per_report.items():
+        best = sorted(values, reverse=True)[:top_m]
+        evidence[rid] = (sum(best) + floor * (top_m - len(best))) / top_m
+    top = max(evidence.values())
+    return {pid: weight * (top - evidence[report_of[pid]]) for pid in scores}
+
+
+def gather(reader: IndexReader, question: str, query_vector: np.ndarray | None, mode: str,
+           report_ids: set[int] | None, params: RankingParams = DEFAULT_PARAMS) -> Candidates:
+    """Dense and lexical candidates for the question, within ``report_ids`` (None: everywhere)."""
+    dense: list[tuple[int, float]] = []
+    lexical: list[tuple[int, float]] = []
+    if mode in ("hybrid", "dense") and query_vector is not None:
+        dense = dense_candidates(reader, query_vector, params.candidates, report_ids)
+    if mode in ("hybrid", "lexical"):
+        lexical = reader.lexical(fts_query(question), params.candidates, report_ids)
+    ids = {pid for pid, _ in dense} | {pid for pid, _ in lexical}
+    flags = {pid: (rid, numbered, tabular) for pid, rid, numbered, tabular in reader.paragraph_flags(ids)}
+    counts = {rid: reader.numbered_count(rid) for rid, _, _ in flags.values()}
+    return Candidates(dense, lexical, flags, counts)
+
+
+def rank(c: Candidates, mode: str = "hybrid", *, named: bool = False,
+         params: RankingParams = DEFAULT_PARAMS) -> list[tuple[int, float]]:
+    """Fuse, apply the block prior and the report evidence: (paragraph id, score), best first."""
+    if mode == "dense":
+        scores = dict(c.dense)
+    elif mode == "lexical":
+        scores = linear_fusion([], c.lexical, 1.0)
+    else:
+        weight = params.lexical_weight_named if named else params.lexical_weight
+        scores = linear_fusion(c.dense, c.lexical, weight)
+    penalised = dict(apply_penalties(scores, block_penalties(c, params)))
+    report_of = {pid: flags[0] for pid, flags in c.flags.items()}
+    evidence = report_evidence(penalised, report_of, params.report_top_m, 0.0 if named else params.report_weight)
+    return apply_penalties(penalised, evidence)
 
 
 def retrieve(
@@ -161,6 +235,7 @@ def retrieve(
     mode: str = "hybrid",
     filters: Filters = Filters(),
     query_vector: np.ndarray | None = None,
+    params: RankingParams = DEFAULT_PARAMS,
 ) -> list[Hit]:
     """The ``k`` best paragraphs for ``question``, best first. ``embedder`` None: the index's own
     model. ``query_vector``: the question already embedded by the caller, so it is not embedded
@@ -170,25 +245,12 @@ def retrieve(
     if not question.strip():
         raise CouncilQAError("the question is empty")
     report_ids = reader.allowed_report_ids(filters)
-    dense: list[tuple[int, float]] = []
-    lexical: list[tuple[int, float]] = []
-    if mode in ("hybrid", "dense"):
-        if query_vector is None:
-            query_vector = (embedder or reader.embedder).encode([question])[0]
-        dense = dense_candidates(reader, query_vector, CANDIDATES, report_ids)
-    if mode in ("hybrid", "lexical"):
-        lexical = reader.lexical(fts_query(question), CANDIDATES, report_ids)
-    if mode == "dense":
-        scores = dict(dense)
-    elif mode == "lexical":
-        scores = linear_fusion([], lexical, 1.0)
-    else:
-        weight = LEXICAL_WEIGHT_NAMED_REPORTS if filters.reports else LEXICAL_WEIGHT
-        scores = linear_fusion(dense, lexical, weight)
-    ranked = apply_penalties(scores, block_penalties(reader, scores.keys()))
-    top = ranked[:k]
+    if mode != "lexical" and query_vector is None:
+        query_vector = (embedder or reader.embedder).encode([question])[0]
+    c = gather(reader, question, query_vector, mode, report_ids, params)
+    top = rank(c, mode, named=bool(filters.reports), params=params)[:k]
     info = reader.paragraphs(pid for pid, _ in top)
-    dense_of, lexical_of = dict(dense), dict(lexical)
+    dense_of, lexical_of = dict(c.dense), dict(c.lexical)
     hits = []
     for pid, score in top:
         paragraph, report, ambiguous = info[pid]

@@ -37,7 +37,8 @@ class IndexReader:
         self.vectors = faiss.read_index(str(gen / VECTORS))
         self._reports: dict[int, ReportInfo] = {}
         for row in self.db.execute(f"SELECT id, {_REPORT_COLUMNS} FROM reports"):
-            self._reports[row[0]] = ReportInfo(*row[1:])
+            doubtful = tuple(d for d in (row[-1] or "").split(",") if d)
+            self._reports[row[0]] = ReportInfo(*row[1:-1], doubtful=doubtful)
         self._numbered: dict[int, int] = dict(
             self.db.execute("SELECT report_id, sum(numbered) FROM paragraphs GROUP BY report_id")
         )
@@ -173,6 +174,25 @@ class IndexReader:
         """A paragraph's windows: (text, stored vector), in reading order."""
         rows = self.db.execute("SELECT id, text FROM windows WHERE paragraph_id = ? ORDER BY seq", (paragraph_id,))
         return [(text, self.vectors.reconstruct(int(wid))) for wid, text in rows]
+
+    def known_terms(self, terms: Iterable[str], sources: Iterable[str] = ()) -> set[str]:
+        """The terms (stemmed as the text search stems them) found in at least one paragraph, of
+        the reports ``sources`` when given, else of any report."""
+        wanted = {rid for rid, r in self._reports.items() if r.source in set(sources)}
+        scope = ""
+        if wanted:
+            scope = f" AND rowid IN (SELECT id FROM paragraphs WHERE report_id IN ({','.join(map(str, wanted))}))"
+        found = set()
+        for term in terms:
+            phrase = '"' + term.replace('"', " ") + '"'
+            try:
+                row = self.db.execute(
+                    f"SELECT 1 FROM paragraphs_fts WHERE paragraphs_fts MATCH ?{scope} LIMIT 1", (phrase,)).fetchone()
+            except sqlite3.OperationalError:
+                continue  # a term FTS5 cannot parse is treated as unknown
+            if row is not None:
+                found.add(term)
+        return found
 
     def lexical(self, match: str, limit: int, report_ids: set[int] | None) -> list[tuple[int, float]]:
         """FTS5 BM25 over paragraph text, heading and report title: (paragraph id, score), best first."""

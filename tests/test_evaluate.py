@@ -11,11 +11,12 @@ import pytest
 from ingest.errors import CouncilQAError
 from qa.eval_report import format_failures, format_table, plot, to_json
 from qa.evaluate import EvalResult, check_thresholds, evaluate, parse_min
-from qa.gold import GoldItem, GoldQuestion, load_gold, restrict_to_sources
+from qa.gold import GoldItem, GoldQuestion, answerable, load_gold, load_gold_files, restrict_to_sources
 from qa.metrics import METRIC_KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "corpus" / "eval" / "dev.jsonl"
+HOLDOUT = ROOT / "corpus" / "eval" / "holdout.jsonl"
 SEED = "worcestershire-2020-02-13-chief-executive-annual-report.pdf"
 
 GOLD = [
@@ -205,7 +206,15 @@ def test_load_gold_duplicate_id_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_dev_gold_set_is_well_formed() -> None:
-    gold = load_gold(DEV)
+    everything = load_gold_files([DEV, HOLDOUT])
+    assert len(everything) >= 150
+    assert sum(q.abstain for q in everything) >= 15
+    assert len({s for q in everything for s in q.sources} - {SEED}) >= 20
+    assert not {s for q in load_gold(HOLDOUT) for s in q.sources} - {SEED} <= {s for q in load_gold(DEV)
+                                                                               for s in q.sources}
+    for q in everything:
+        assert q.abstain == (not q.relevant), q.id
+    gold = answerable(load_gold(DEV))
     assert len(gold) >= 60
     seed = [q for q in gold if SEED in q.sources]
     assert len(seed) >= 20
@@ -220,7 +229,7 @@ def test_dev_gold_set_is_well_formed() -> None:
 def test_dev_gold_sources_exist_in_shared_corpus(shared_councils: Path) -> None:
     manifest = json.loads((shared_councils / "manifest.json").read_text(encoding="utf-8"))
     names = {entry["name"] for entry in manifest}
-    for q in load_gold(DEV):
+    for q in load_gold_files([DEV, HOLDOUT]):
         for source in q.sources - {SEED}:
             assert source in names, (q.id, source)
 
@@ -257,7 +266,7 @@ def test_dev_shared_quotes_are_in_their_documents(shared_councils: Path) -> None
     manifest = json.loads((shared_councils / "manifest.json").read_text(encoding="utf-8"))
     files = {entry["name"]: shared_councils.parent / entry["file"] for entry in manifest}
     texts: dict[str, str] = {}
-    for q in load_gold(DEV):
+    for q in answerable(load_gold_files([DEV, HOLDOUT])):
         source = q.relevant[0].source
         if source == SEED:
             continue

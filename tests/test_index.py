@@ -302,3 +302,25 @@ def test_an_unchanged_reingest_loads_no_model(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(ix), str(SEED_PDF)], cwd=ROOT, capture_output=True,
                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.stdout.split() == ["unchanged", "False", "False"], out.stderr
+
+
+def test_a_full_disk_is_one_line_and_the_index_is_left_as_it_was(tmp_path, monkeypatch):
+    import errno
+
+    import faiss
+
+    from ingest.errors import NoSpace
+
+    ix = tmp_path / "ix"
+    ingest_paths([SEED_PDF], ix, embedder=EMB)
+    before, manifest = _snapshot(ix), (ix / "manifest.json").read_text()
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(faiss, "write_index", full)
+    with pytest.raises(NoSpace, match="no space left .* nothing changed") as caught:
+        ingest_paths([SEED_PDF, _txt(tmp_path / "pool.txt", ["The pool reopens in May."])], ix, embedder=EMB)
+    assert "\n" not in str(caught.value)
+    assert (ix / "manifest.json").read_text() == manifest and _snapshot(ix) == before
+    assert not list(ix.glob("gen-*.tmp-*"))

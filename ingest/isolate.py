@@ -1,0 +1,250 @@
+"""Parse untrusted report files in bounded child processes.
+
+A hostile file (a zip bomb, a PDF that inflates or nests without end) can only cost a child
+process: each child has an address-space limit (``RLIMIT_AS``) and each file a wall-clock
+limit. A child over either is killed and replaced, its file is reported with a one-line
+reason, and the batch goes on. Children are started from the ``forkserver`` (never a plain
+fork of a parent that may hold torch threads); one long-lived child per worker reads file
+after file and is restarted only after a failure. Results come back through a pipe as the
+frozen ``Report`` records (in memory only; nothing is written to disk).
+
+While the caller works on one report (embedding it), the children already read the next.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import signal
+import sys
+import threading
+import time
+import types
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+from ingest.errors import UnreadableReport
+from ingest.records import Report
+
+_EXIT_MEMORY = 86
+_PRELOAD = ["ingest.report", "pypdf", "docx"]
+
+Outcome = Report | UnreadableReport
+_START_LOCK = threading.Lock()
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start children without re-running the parent's ``__main__`` in them.
+
+    multiprocessing re-imports the parent's main script in every spawned or forkserver child
+    (for ``python app.py`` that would load gradio into each reader). The child's target lives
+    in this module, so it needs nothing from ``__main__``: while a child is started, the
+    parent's main module is swapped for an empty one (a few milliseconds, under a lock).
+    """
+    with _START_LOCK:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = main
+
+
+def _child_main(conn: Connection, memory_mb: int, timeout_s: float) -> None:
+    """The child: limit its own memory, then read paths from the pipe until it closes."""
+    limit = memory_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:
+        _serve(conn, timeout_s)
+    except MemoryError:  # outside a file's reading (the limit is below what the child needs)
+        os._exit(_EXIT_MEMORY)
+
+
+def _serve(conn: Connection, timeout_s: float) -> None:
+    from ingest.report import try_load_report
+
+    while True:
+        try:
+            path = conn.recv()
+        except EOFError:  # the parent is gone or done: nothing more to read
+            return
+        # CPU-time backstop, so a child left behind by a parent killed mid-file still stops.
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        cpu_limit = int(used.ru_utime + used.ru_stime + 2 * timeout_s + 5)
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_limit, resource.RLIM_INFINITY))
+        try:
+            outcome = try_load_report(path)
+            message: tuple = ("ok", outcome) if isinstance(outcome, Report) else ("error", outcome.reason)
+        except MemoryError:
+            message = ("memory",)
+        try:
+            conn.send(message)
+        except OSError:  # the parent is gone: nobody to answer
+            return
+        if message[0] == "memory":
+            return  # a fresh child replaces this one: its heap may be fragmented
+
+
+@dataclass
+class _Task:
+    index: int
+    path: Path
+    deadline: float
+
+
+class _Worker:
+    """One child process and its end of the pipe."""
+
+    def __init__(self, ctx: multiprocessing.context.BaseContext, memory_mb: int, timeout_s: float) -> None:
+        self.conn, child_conn = ctx.Pipe()
+        self.process = ctx.Process(target=_child_main, args=(child_conn, memory_mb, timeout_s),
+                                   name="council-qa-reader", daemon=True)
+        with _main_module_hidden():
+            self.process.start()
+        child_conn.close()
+        self.task: _Task | None = None
+
+    def stop(self, kill: bool) -> None:
+        """Close the pipe (an idle child then exits by itself) or kill; always reap."""
+        self.conn.close()
+        if kill and self.process.is_alive():  # is_alive() first collects an exit already made
+            self.process.kill()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
+
+
+class _Pool:
+    """Children that read files by index; results are collected in any order."""
+
+    def __init__(self, workers: int, timeout_s: float, memory_mb: int) -> None:
+        self.ctx = multiprocessing.get_context("forkserver")
+        self.ctx.set_forkserver_preload(_PRELOAD)
+        self.timeout_s, self.memory_mb = timeout_s, memory_mb
+        self.workers: list[_Worker | None] = [None] * workers
+
+    def idle_slot(self) -> int | None:
+        return next((slot for slot, worker in enumerate(self.workers) if worker is None or worker.task is None),
+                    None)
+
+    def dispatch(self, slot: int, index: int, path: Path) -> None:
+        worker = self.workers[slot]
+        if worker is not None:
+            try:
+                worker.conn.send(path)
+            except OSError:  # an idle child that died between files (killed from outside)
+                self._replace(slot, kill=True)
+                worker = None
+        if worker is None:
+            worker = self.workers[slot] = _Worker(self.ctx, self.memory_mb, self.timeout_s)
+            worker.conn.send(path)
+        worker.task = _Task(index, path, time.monotonic() + self.timeout_s)
+
+    def collect(self) -> dict[int, Outcome]:
+        """Wait until at least one busy child finishes, fails or runs out of time."""
+        busy = [worker for worker in self.workers if worker is not None and worker.task is not None]
+        if not busy:
+            return {}
+        timeout = max(0.0, min(worker.task.deadline for worker in busy) - time.monotonic())
+        ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout))
+        results: dict[int, Outcome] = {}
+        for slot, worker in enumerate(self.workers):
+            if worker is None or worker.task is None:
+                continue
+            task = worker.task
+            if worker.conn in ready or worker.process.sentinel in ready:
+                results[task.index] = self._receive(slot, worker, task)
+            elif time.monotonic() >= task.deadline:
+                self._replace(slot, kill=True)
+                results[task.index] = UnreadableReport(task.path.name,
+                                                       f"took longer than {self.timeout_s:g} s to read")
+        return results
+
+    def _receive(self, slot: int, worker: _Worker, task: _Task) -> Outcome:
+        message = None
+        if worker.conn.poll(0):  # a child that died without a word leaves nothing to read
+            try:
+                message = worker.conn.recv()
+            except (EOFError, OSError):
+                message = None
+        if message is not None and message[0] == "ok":
+            worker.task = None
+            return message[1]
+        if message is not None and message[0] == "error":
+            worker.task = None
+            return UnreadableReport(task.path.name, message[1])
+        self._replace(slot, kill=message is None)
+        return UnreadableReport(task.path.name, self._death_reason(worker.process.exitcode, message))
+
+    def _death_reason(self, exitcode: int | None, message: tuple | None) -> str:
+        if message is not None or exitcode == _EXIT_MEMORY:
+            return f"needs more than {self.memory_mb} MB of memory to read"
+        if exitcode == -signal.SIGXCPU:
+            return f"took longer than {self.timeout_s:g} s to read"
+        how = f"signal {signal.Signals(-exitcode).name}" if exitcode and exitcode < 0 else f"exit code {exitcode}"
+        return f"could not be read (the reader process stopped: {how})"
+
+    def _replace(self, slot: int, kill: bool) -> None:
+        """Stop a failed child; the next dispatch to this slot starts a fresh one."""
+        worker = self.workers[slot]
+        if worker is not None:
+            worker.stop(kill=kill)
+        self.workers[slot] = None
+
+    def close(self) -> None:
+        for slot, worker in enumerate(self.workers):
+            if worker is not None:
+                self._replace(slot, kill=worker.task is not None)
+
+
+def read_reports(paths: Sequence[Path], *, timeout_s: float = 60, memory_mb: int = 1024,
+                 workers: int = 1) -> Iterator[tuple[Path, Report | UnreadableReport]]:
+    """Each file's report, or the reason it cannot be read, in input order.
+
+    Files are read in ``workers`` child processes, each limited to ``memory_mb`` MB of address
+    space and ``timeout_s`` seconds per file; up to two files per worker are read ahead while
+    the caller handles the current one. Closing the iterator early stops the children.
+    """
+    if workers < 1 or timeout_s <= 0 or memory_mb < 1:
+        raise ValueError("workers, timeout_s and memory_mb must be positive")
+    paths = [Path(path) for path in paths]
+    if not paths:
+        return
+    pool = _Pool(workers, timeout_s, memory_mb)
+    done: dict[int, Outcome] = {}
+    next_in = 0
+    try:
+        for next_out, path in enumerate(paths):
+            while True:
+                # Keep every child busy, but hold at most 2 * workers results ahead of the caller.
+                while next_in < min(len(paths), next_out + 1 + 2 * workers):
+                    slot = pool.idle_slot()
+                    if slot is None:
+                        break
+                    pool.dispatch(slot, next_in, paths[next_in])
+                    next_in += 1
+                if next_out in done:
+                    break
+                done.update(pool.collect())
+            yield path, done.pop(next_out)
+    finally:
+        pool.close()
+
+
+def load_report_isolated(path: str | Path, *, timeout_s: float = 60, memory_mb: int = 1024) -> Report:
+    """One report read in a bounded child process; raises ``UnreadableReport`` for bad files."""
+    results = read_reports([Path(path)], timeout_s=timeout_s, memory_mb=memory_mb)
+    try:
+        _, outcome = next(results)
+    finally:
+        results.close()
+    if isinstance(outcome, UnreadableReport):
+        raise outcome
+    return outcome

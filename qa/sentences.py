@@ -1,0 +1,131 @@
+"""Which sentence answers: pure functions over a question and candidate sentences.
+
+A sentence is scored by its similarity to the question (the model's cosine), the question's
+own words it contains, and, for "how many / how much / when / who" questions, whether it
+carries the kind of fact asked for (a figure, a date, a name). Fragments of tables and lists
+are not answers.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+import numpy as np
+
+
+class Wants(StrEnum):
+    """The kind of fact a question asks for."""
+
+    FIGURE = "figure"
+    DATE = "date"
+    PERSON = "person"
+
+
+_FIGURE_Q = re.compile(r"\b(how (many|much|often|long|far|big|large)|what (percentage|proportion|share|number|"
+                       r"amount|level|rate|sum|total|cost|value|figure)|cost|percentage|budget|spend|spent|"
+                       r"overspend|underspend|savings?|deficit|surplus|rate|number of)\b", re.I)
+_DATE_Q = re.compile(r"\b(when|what date|which date|what year|which year|deadline|by what time)\b", re.I)
+_PERSON_Q = re.compile(r"^\s*(who|whom)\b|\bwhich (councillor|member|officer|person|company|firm|body)\b", re.I)
+
+_FIGURE = re.compile(r"£\s?\d|\d[\d,.]*\s?(%|per ?cent|m\b|bn\b|k\b|million|billion|days?|hours?|weeks?|"
+                     r"months?|years?|people|staff|pupils|homes|spaces|places)|\b\d{2,}[\d,.]*\b", re.I)
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
+           "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+_DATE = re.compile(rf"\b(\d{{1,2}}(st|nd|rd|th)?\s+({_MONTHS})\b|({_MONTHS})\s+\d{{4}}|\b(19|20)\d{{2}}\b|"
+                   r"\b(spring|summer|autumn|winter)\b|\bquarter\b|\d{1,2}/\d{1,2}/\d{2,4})", re.I)
+_NAME = re.compile(r"\b(Cllr|Councillor|Mr|Mrs|Ms|Dr|Mayor|Leader|Chair(man)?|Director|Officer|Chief)\b"
+                   r"|\b[A-Z][a-z]+ [A-Z][a-z]+\b")
+_FUNCTION_WORDS = frozenset("""the a an of to and is are was were be been has have had will would should
+    this that which it its for on in by with as at from not no than these those there their our we""".split())
+
+TYPE_BONUS = 0.06
+"""Added to a sentence that carries the kind of fact the question asks for."""
+OVERLAP_WEIGHT = 0.15
+"""Weight of the share of the question's content words found in the sentence."""
+
+
+def wants(question: str) -> frozenset[Wants]:
+    """The kinds of fact the question asks for (several for "when … and how many …"); empty
+    for an open question."""
+    kinds = set()
+    if _PERSON_Q.search(question):
+        kinds.add(Wants.PERSON)
+    if _DATE_Q.search(question):
+        kinds.add(Wants.DATE)
+    if _FIGURE_Q.search(question):
+        kinds.add(Wants.FIGURE)
+    return frozenset(kinds)
+
+
+def missing(sentence: str, kinds: frozenset[Wants]) -> frozenset[Wants]:
+    """The kinds asked for that the sentence does not carry."""
+    return frozenset(k for k in kinds if not carries(sentence, k))
+
+
+_ASKING = re.compile(r"\?\s*[\"'”’)]?\s*$|^\W*(\([a-z0-9]{1,3}\)\s*)?(how (many|much|often|long)|why|whether|"
+                     r"(can|could|will|would) (you|the|they|we)|what (is|are|was|were|will))\b", re.I)
+
+
+def asks(sentence: str) -> bool:
+    """A sentence that is itself a question (a member's question in minutes): never the answer."""
+    return bool(_ASKING.search(sentence.strip()))
+
+
+def carries(sentence: str, kind: Wants) -> bool:
+    """Whether the sentence holds a fact of that kind."""
+    if kind is Wants.FIGURE:
+        return bool(_FIGURE.search(sentence))
+    if kind is Wants.DATE:
+        return bool(_DATE.search(sentence))
+    return bool(_NAME.search(sentence))
+
+
+def quotable(sentence: str) -> bool:
+    """Prose that can be quoted as an answer: not a fragment, not itself a question."""
+    return prose_like(sentence) and not asks(sentence)
+
+
+def prose_like(sentence: str) -> bool:
+    """A sentence of running text, not a fragment of a table, list or heading: five words or
+    more, not a lead-in ending in a colon, some function words, not mostly numbers or
+    capitalised words."""
+    words = sentence.split()
+    if len(words) < 5 or sentence.rstrip().endswith(":"):
+        return False
+    lowered = [w.strip(".,;:()'\"").lower() for w in words]
+    function = sum(w in _FUNCTION_WORDS for w in lowered)
+    numeric = sum(any(ch.isdigit() for ch in w) for w in words)
+    capital = sum(w[:1].isupper() for w in words[1:])
+    if function < max(1, len(words) // 12):
+        return False
+    return numeric + capital <= 0.6 * len(words)
+
+
+def lexical_overlap(terms: list[str], sentence: str) -> float:
+    """Share of the question's content words that the sentence contains."""
+    if not terms:
+        return 0.0
+    lowered = sentence.lower()
+    return sum(1 for t in terms if t in lowered) / len(terms)
+
+
+def score_sentences(question_vector: np.ndarray, sentence_vectors: np.ndarray, overlaps: np.ndarray,
+                    typed: np.ndarray) -> np.ndarray:
+    """Cosine similarity, plus the question's own words, plus the kind of fact asked for."""
+    return sentence_vectors @ question_vector + OVERLAP_WEIGHT * overlaps + TYPE_BONUS * typed
+
+
+_NOT_NAMES = frozenset("""i monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays
+    thursdays fridays saturdays sundays january february march april may june july august september october
+    november december council councils councillor councillors cllr mayor leader cabinet member members chief
+    executive officer director what when where who why how which is are was were can could will would do does
+    did has have the a an in on of for to and or""".split())
+
+
+def named_things(question: str) -> list[str]:
+    """Names in a question (capitalised words after its first word, not days, months or roles),
+    lowercased: "how many potholes were repaired in Swansea?" -> ["swansea"]."""
+    words = re.findall(r"[A-Za-z][\w'’-]*", question)
+    return [w.lower().rstrip("'’s") for w in words[1:]
+            if w[:1].isupper() and w.lower() not in _NOT_NAMES and len(w) > 2]

@@ -1,0 +1,86 @@
+"""Which sentence answers, when to decline, and how answers are scored: hand-checkable cases."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ingest.errors import CouncilQAError
+from qa.decline import DeclineParams, Evidence, should_decline
+from qa.evaluate import evaluate_answers, normalise_quote
+from qa.gold import load_gold
+from qa.sentences import Wants, asks, carries, missing, named_things, prose_like, quotable, wants
+
+
+def test_what_a_question_asks_for():
+    assert wants("how many staff moved across?") == {Wants.FIGURE}
+    assert wants("when did the company start and how many staff moved?") == {Wants.FIGURE, Wants.DATE}
+    assert wants("who chairs the audit committee?") == {Wants.PERSON}
+    assert wants("what happened to sickness absence?") == frozenset()
+
+
+def test_sentences_that_carry_the_fact_asked_for():
+    assert carries("More than 700 staff were transferred.", Wants.FIGURE)
+    assert carries("The budget is £1,530.9m for next year.", Wants.FIGURE)
+    assert not carries("The company was launched successfully.", Wants.FIGURE)
+    assert carries("It was launched on 1 October.", Wants.DATE)
+    assert carries("Cllr Hayward suggested it be re-sited.", Wants.PERSON)
+    assert missing("It was launched on 1 October.", frozenset({Wants.DATE, Wants.FIGURE})) == {Wants.FIGURE}
+
+
+def test_fragments_and_questions_are_not_answers():
+    assert prose_like("Sickness absence fell to 7.68 days per employee over the year.")
+    assert not prose_like("Sickness absence 7.68 9.2 10.1 Q1 Q2 Q3")  # a table row
+    assert not prose_like("The proposals centre on:")
+    assert not prose_like("Date of next meeting")
+    assert asks("(a) how many XL Bully Dogs were destroyed;")
+    assert asks("Will the Leader tell me what is planned?")
+    assert not quotable("Will the Leader tell me what progress has been made on the plan?")
+    assert quotable("38 exemption certificates have been issued so far.")
+
+
+def test_names_in_a_question():
+    assert named_things("how many potholes were repaired in Swansea last year?") == ["swansea"]
+    assert named_things("What did Ofsted say on Monday in March?") == ["ofsted"]
+    assert named_things("what happened to sickness absence?") == []
+
+
+def test_declining_on_weak_evidence_or_a_name_the_reports_never_mention():
+    params = DeclineParams(min_dense=0.4, min_known_terms=0.9, min_dense_unknown=0.45)
+    strong = Evidence(dense=0.6, sentence=0.7, known_terms=1.0, top_terms=0.5, names_missing=0)
+    assert not should_decline(strong, params)
+    assert should_decline(Evidence(0.35, 0.5, 1.0, 0.5, 0), params)  # nothing close
+    assert should_decline(Evidence(0.6, 0.7, 1.0, 0.5, 1), params)  # "Swansea" is in no cited report
+    assert should_decline(Evidence(0.42, 0.5, 0.5, 0.5, 0), params)  # half the words unknown, weak match
+    assert not should_decline(Evidence(0.5, 0.5, 0.5, 0.5, 0), params)
+
+
+def test_answer_scoring_holds_quote_and_abstention(tmp_path):
+    gold_file = tmp_path / "gold.jsonl"
+    gold_file.write_text("\n".join(json.dumps(row) for row in [
+        {"id": "a", "question": "how many staff?", "relevant": [{"source": "r.pdf", "paragraph": "9"}],
+         "answer": "More than 700 staff"},
+        {"id": "b", "question": "what was the saving?", "relevant": [{"source": "r.pdf", "paragraph": "3"}],
+         "answer": "£3m per annum"},
+        {"id": "c", "question": "how tall is Everest?", "relevant": [], "abstain": True},
+        {"id": "d", "question": "how do I renew a passport?", "relevant": [], "abstain": True},
+    ]))
+    gold = load_gold(gold_file)
+    replies = {"how many staff?": ("MORE than  700 staff were moved. [1]", False),
+               "what was the saving?": ("No paragraph answers", True),
+               "how tall is Everest?": ("No paragraph answers", True),
+               "how do I renew a passport?": ("Passports are issued by HMPO. [1]", False)}
+    result = evaluate_answers(gold, lambda q: replies[q])
+    assert result.holds_answer == 0.5 and result.with_quote == 2
+    assert result.declined_answerable == 0.5
+    assert result.abstain_recall == 0.5 and result.abstain_precision == 0.5
+    assert normalise_quote("Labour Group’s  [2] budget") == "labour group's budget"
+
+
+def test_an_abstain_question_must_not_name_paragraphs(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "x", "question": "q?", "abstain": True,
+                               "relevant": [{"source": "r.pdf", "paragraph": "1"}]}) + "\n")
+    with pytest.raises(CouncilQAError, match="abstain"):
+        load_gold(bad)
