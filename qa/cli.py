@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ingest.errors import BadDate, BuildMismatch, CouncilQAError, IndexMissing, NotInIndex
+from qa.cli_eval import cmd_eval
 
 EPILOG = """\
 examples:
@@ -35,15 +36,13 @@ def _index_dir(args: argparse.Namespace) -> Path:
 
 
 def cmd_paragraphs(args: argparse.Namespace) -> int:
-    from ingest.errors import UnreadableReport
-    from ingest.report import load_report, report_to_json
+    from ingest.isolate import load_report_isolated
+    from ingest.report import report_to_json
 
-    try:
-        report = load_report(args.file)
-    except CouncilQAError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a parser failure is one line, like any unreadable file
-        raise UnreadableReport(Path(args.file).name, f"could not be read ({type(exc).__name__})") from exc
+    path = Path(args.file)
+    if not path.is_file():
+        raise CouncilQAError(f"{args.file}: no such file")
+    report = load_report_isolated(path)  # bounded in time and memory, like ingest
     if args.json:
         print(json.dumps(report_to_json(report), ensure_ascii=False, indent=1))
         return 0
@@ -63,14 +62,38 @@ def _model(args: argparse.Namespace) -> str | None:
     return getattr(args, "model", None) or os.environ.get("COUNCIL_QA_MODEL") or None
 
 
-def cmd_ingest(args: argparse.Namespace) -> int:
+class _Lines:
+    """Progress for a non-terminal (a log, CI): one line per file as it finishes, nothing else."""
+
+    def __init__(self) -> None:
+        self.total = self.n = 0
+
+    def set_postfix_str(self, text: str) -> None:
+        return None
+
+    def refresh(self) -> None:
+        return None
+
+    def write(self, line: str, file: object = None) -> None:
+        print(line, flush=True)
+
+    def close(self) -> None:
+        return None
+
+
+def _progress_bar(interactive: bool):  # noqa: ANN202 - a tqdm bar or _Lines
+    if not interactive:
+        return _Lines()  # tqdm costs a quarter of a second to import: not for a log
     from tqdm import tqdm
 
+    return tqdm(total=0, unit="file", file=sys.stderr)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.index import ingest_paths
 
     index_dir = _index_dir(args)
-    interactive = sys.stderr.isatty() and not args.quiet
-    bar = tqdm(total=0, unit="file", disable=not interactive, file=sys.stderr)
+    bar = _progress_bar(sys.stderr.isatty() and not args.quiet)
 
     def progress(done: int, total: int, message: str) -> None:
         bar.total = total
@@ -162,80 +185,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             _print_answer(result)
     return 0
-
-
-def _eval_gold(args: argparse.Namespace, indexed: set[str]) -> list:
-    """The gold questions of every file named (with --skip-missing, those whose reports are indexed)."""
-    from qa.gold import load_gold_files, restrict_to_sources
-
-    gold = load_gold_files(args.gold)
-    if args.skip_missing:
-        gold, skipped = restrict_to_sources(gold, indexed)
-        if skipped:
-            print(f"skipped {len(skipped)} questions whose reports are not in the index")
-        if not [q for q in gold if not q.abstain]:
-            raise CouncilQAError("none of the gold questions' reports are in the index")
-    return gold
-
-
-def _eval_answers(args: argparse.Namespace, reader, gold: list, named: dict) -> dict:  # noqa: ANN001
-    """Answer every question (hybrid) and print how often the quote holds the gold answer."""
-    from qa import eval_report
-    from qa import evaluate as ev
-    from qa.answer import answer
-    from qa.records import Filters
-
-    def ask(question: str) -> tuple[str, bool]:
-        filters = Filters(reports=named.get(question, ())) if args.with_report else Filters()
-        result = answer(reader, reader.embedder, question, k=5, filters=filters)
-        return result.answer, result.abstained
-
-    result = ev.evaluate_answers(gold, ask)
-    print()
-    print(eval_report.format_answers(result, limit=args.show_failures))
-    return eval_report.answers_to_json(result)
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    from qa import eval_report
-    from qa import evaluate as ev
-    from qa.records import Filters
-    from qa.retrieve import MODES, retrieve
-    from qa.store import open_index
-
-    mins = dict(ev.parse_min(spec) for spec in args.min or ())
-    reader = open_index(_index_dir(args))
-    indexed = {r.source for r in reader.reports()}
-    gold = _eval_gold(args, indexed)
-    named = {q.question: tuple(sorted(q.sources & indexed)) for q in gold}
-
-    def search(question: str, mode: str) -> list[tuple[str, str]]:
-        filters = Filters(reports=named[question]) if args.with_report else Filters()
-        hits = retrieve(reader, reader.embedder, question, k=10, mode=mode, filters=filters)
-        return [(h.paragraph.source, h.paragraph.label) for h in hits]
-
-    modes = list(MODES) if args.mode == "all" else [args.mode]
-    result = ev.evaluate(gold, search, modes, k=10, indexed_sources=indexed)
-    scope = "with each question's report named" if args.with_report else "corpus-wide"
-    print(f"{result.n_questions} questions, {scope}, index {reader.index_dir} "
-          f"({reader.manifest['counts']['reports']} reports, model {reader.model_name})")
-    print(eval_report.format_table(result))
-    failures = eval_report.format_failures(result, limit=args.show_failures)
-    if failures.strip():
-        print()
-        print(failures)
-    figures = eval_report.to_json(result)
-    if args.answers:
-        figures["answers"] = _eval_answers(args, reader, gold, named)
-    if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=1, ensure_ascii=False))
-        print(f"wrote {args.json}")
-    if args.plot:
-        print(f"wrote {eval_report.plot(result, args.plot)}")
-    problems = ev.check_thresholds(result, mins) if mins else []
-    for problem in problems:
-        print(f"below threshold: {problem}", file=sys.stderr)
-    return 1 if problems else 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -335,7 +284,7 @@ def _add_eval(sub: argparse._SubParsersAction, index_help: str) -> None:
     p.add_argument("--min", action="append", metavar="METRIC=VALUE",
                    help="fail (exit 1) when a metric is below VALUE in any mode run, e.g. --min hit@5=0.8")
     p.add_argument("--show-failures", type=int, default=20, metavar="N", help="list at most N failing questions")
-    p.set_defaults(func=cmd_eval)
+    p.set_defaults(func=lambda args: cmd_eval(args, _index_dir(args)))
 
 
 def _add_serve(sub: argparse._SubParsersAction, index_help: str) -> None:

@@ -11,14 +11,15 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from ingest.errors import CouncilQAError
+from qa import draft as drafts
 from qa import render
-from qa.draft import draft_reply, to_markdown, write_docx
 from qa.records import Filters
 from qa.service import MAX_QUESTION_CHARS, Library
 from qa.wording import shown_date
@@ -81,8 +82,8 @@ def narrow_to(source: str | None) -> Any:
     return gr.update(value=[source] if source else [])
 
 
-def draft(library: Library, question: str) -> str:
-    """The clerk's editable draft reply for a formal question."""
+def _make_draft(library: Library, question: str) -> drafts.Draft | str:
+    """The draft for a formal question, or a message to show instead."""
     question = (question or "").strip()
     if not question:
         return "Paste the formal question above, then press Draft reply."
@@ -95,17 +96,77 @@ def draft(library: Library, question: str) -> str:
         return render.browser_message(exc)
     except Exception as exc:  # noqa: BLE001
         return unexpected(exc)
-    return draft_reply(question, result, reports=known)
+    return drafts.make_draft(question, result, known)
 
 
-def draft_files(library: Library, text: str) -> tuple[Any, Any]:
-    """The .docx and .md downloads of the (edited) draft."""
+def draft(library: Library, question: str) -> str:
+    """The clerk's editable draft reply for a formal question."""
+    made = _make_draft(library, question)
+    return made if isinstance(made, str) else drafts.render_text(made)
+
+
+def statement_choices(current: drafts.Draft | None) -> Any:
+    """The "statement" picker beside the accept/swap/remove buttons: one choice per statement
+    ("1. Annual Report …, para 9"), hidden when the draft has none."""
+    statements = current.statements if current is not None else ()
+    choices = [(f"{i}. {drafts.cite_line(s.citation)}", i - 1) for i, s in enumerate(statements, start=1)]
+    return gr.update(choices=choices, value=0 if choices else None, visible=bool(choices))
+
+
+def draft_start(library: Library, question: str) -> tuple[str, drafts.Draft | None, Any]:
+    """Draft reply text, the :class:`qa.draft.Draft` to keep in a ``gr.State``, and the statement picker."""
+    made = _make_draft(library, question)
+    if isinstance(made, str):
+        return made, None, statement_choices(None)
+    return drafts.render_text(made), made, statement_choices(made)
+
+
+def _edit(current: drafts.Draft | None, index: int | None,
+          change: Callable[[drafts.Draft, int], drafts.Draft]) -> tuple[Any, Any, Any]:
+    if current is None or index is None or not 0 <= int(index) < len(current.statements):
+        return gr.update(), current, statement_choices(current)
+    edited = change(current, int(index))
+    return drafts.render_text(edited), edited, statement_choices(edited)
+
+
+def draft_swap(current: drafts.Draft | None, index: int | None) -> tuple[Any, Any, Any]:
+    """Swap the chosen statement for its next-best source: new text, new state, picker."""
+    return _edit(current, index, drafts.swap)
+
+
+def draft_remove(current: drafts.Draft | None, index: int | None) -> tuple[Any, Any, Any]:
+    """Remove the chosen statement: new text, new state, picker."""
+    return _edit(current, index, drafts.remove)
+
+
+def _author(library: Library, text: str, current: drafts.Draft | None) -> str:
+    """The council of the draft's first cited report, else "council-qa"."""
+    source = drafts.first_source(text)
+    if current is not None:
+        council = next((s.citation.council for s in current.statements if s.citation.source == source), None)
+        if council:
+            return council
+    info = library.report(source) if source else None
+    return (info.council if info else None) or drafts.DEFAULT_AUTHOR
+
+
+def draft_files(library: Library, text: str, current: drafts.Draft | None = None) -> tuple[Any, Any]:
+    """The .docx and .md downloads of the (edited) draft, named from its question and today's date
+    (``reply-reducing-sickness-absence-2026-11-26.docx``)."""
     if not (text or "").strip():
         return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
+    question = drafts.question_of(text) or (current.question if current is not None else "")
+    try:
+        author = _author(library, text, current)
+    except CouncilQAError as exc:
+        log.warning("draft author left as %s: %s", drafts.DEFAULT_AUTHOR, exc)
+        author = drafts.DEFAULT_AUTHOR
     folder = Path(tempfile.mkdtemp(dir=library.tmp))
-    docx_path = write_docx(text, folder / "draft-reply.docx")
-    md_path = folder / "draft-reply.md"
-    md_path.write_text(to_markdown(text), encoding="utf-8")
+    today = date.today()
+    docx_path = drafts.write_docx(text, folder / drafts.reply_filename(question, today), title=question or None,
+                                  author=author)
+    md_path = folder / drafts.reply_filename(question, today, ".md")
+    md_path.write_text(drafts.to_markdown(text), encoding="utf-8")
     return (gr.update(value=str(docx_path), interactive=True),
             gr.update(value=str(md_path), interactive=True))
 

@@ -44,35 +44,44 @@ class _Ask:
     answer: Any
     narrow: Any
     sources: Any
+    filters: Any
     reports: Any
     council: Any
     since: Any
     until: Any
 
 
+def _filters() -> tuple[Any, Any, Any, Any, Any]:
+    """The filters, collapsed, right under the question: before the results in reading and tab order."""
+    with gr.Accordion("Filters: report, council, dates (optional)", open=False, elem_id="cqa-filters") as box:
+        with gr.Row(equal_height=False):
+            reports = gr.Dropdown(label="Reports", choices=[], multiselect=True, elem_id="cqa-report-filter",
+                                  min_width=240)
+            council = gr.Dropdown(label="Council", choices=[("All councils", "")], value="",
+                                  elem_id="cqa-council-filter", min_width=180)
+            since = gr.Textbox(label="From date (YYYY-MM-DD)", placeholder="2019-01-01", max_length=10,
+                               elem_id="cqa-since", min_width=150)
+            until = gr.Textbox(label="To date (YYYY-MM-DD)", placeholder="2020-12-31", max_length=10,
+                               elem_id="cqa-until", min_width=150)
+    return box, reports, council, since, until
+
+
 def _ask_tab() -> _Ask:
     gr.HTML('<p class="cqa-intro">Answers are quoted word for word from the reports and cited by their '
             "numbered paragraph. Click a source to read the whole paragraph.</p>")
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3):
-            question = gr.Textbox(label="Your question", placeholder="e.g. what happened to sickness absence?",
-                                  lines=1, max_length=MAX_QUESTION_CHARS, elem_id="cqa-question", autofocus=True)
-            with gr.Row():
-                ask_btn = gr.Button("Ask", variant="primary", elem_id="cqa-ask", scale=0, min_width=120)
-                clear_btn = gr.Button("Clear", scale=0, min_width=100)
-            gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Example questions")
-            answer = gr.HTML(elem_id="cqa-answer-box")
-            narrow = gr.Radio(label="Narrow to one report (click a report to ask again within it)",
-                              choices=[], visible=False, elem_id="cqa-narrow")
-            sources = gr.HTML(elem_id="cqa-sources-box")
-        with gr.Column(scale=1, min_width=260):
-            gr.Markdown("**Filters** (optional)")
-            reports = gr.Dropdown(label="Reports", choices=[], multiselect=True, elem_id="cqa-report-filter")
-            council = gr.Dropdown(label="Council", choices=[("All councils", "")], value="")
-            since = gr.Textbox(label="From date", placeholder="2019-01-01", max_length=10)
-            until = gr.Textbox(label="To date", placeholder="2020-12-31", max_length=10)
-            gr.Markdown(BUSY_HINT, elem_classes=["cqa-intro"])
-    return _Ask(question, ask_btn, clear_btn, answer, narrow, sources, reports, council, since, until)
+    question = gr.Textbox(label="Your question", placeholder="e.g. what happened to sickness absence?",
+                          lines=1, max_length=MAX_QUESTION_CHARS, elem_id="cqa-question", autofocus=True)
+    with gr.Row():
+        ask_btn = gr.Button("Ask", variant="primary", elem_id="cqa-ask", scale=0, min_width=120)
+        clear_btn = gr.Button("Clear", scale=0, min_width=100, elem_id="cqa-clear")
+    filters, reports, council, since, until = _filters()
+    gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Example questions")
+    answer = gr.HTML(elem_id="cqa-answer-box")
+    narrow = gr.Radio(label="Narrow to one report (click a report to ask again within it)",
+                      choices=[], visible=False, elem_id="cqa-narrow")
+    sources = gr.HTML(elem_id="cqa-sources-box")
+    gr.HTML(f'<p class="cqa-hint">{render.esc(BUSY_HINT)}</p>')
+    return _Ask(question, ask_btn, clear_btn, answer, narrow, sources, filters, reports, council, since, until)
 
 
 def _clerk_tab() -> tuple[Any, Any, Any, Any, Any]:
@@ -93,17 +102,17 @@ def _clerk_tab() -> tuple[Any, Any, Any, Any, Any]:
 
 def _library_tab() -> dict[str, Any]:
     summary = gr.HTML()
-    table = gr.Dataframe(headers=render.LIBRARY_HEADERS, interactive=False, wrap=True, elem_id="cqa-library",
-                         column_widths=["38%", "14%", "20%", "10%", "18%"])
+    table = gr.HTML(elem_id="cqa-library")
     with gr.Row(equal_height=False):
         with gr.Column():
-            gr.Markdown(f"**Add reports**: PDF, Word (.docx), Markdown or text files, up to {MAX_UPLOAD_MB} MB each.")
+            gr.HTML(f'<h2 class="cqa-h2">Add reports</h2><p class="cqa-intro">PDF, Word (.docx), Markdown or '
+                    f"text files, up to {MAX_UPLOAD_MB} MB each.</p>")
             upload = gr.File(label="Report files", file_count="multiple", file_types=list(UPLOAD_SUFFIXES),
                              elem_id="cqa-upload")
             upload_btn = gr.Button("Add to library", variant="primary", elem_id="cqa-add")
             upload_result = gr.HTML(elem_id="cqa-upload-result")
         with gr.Column():
-            gr.Markdown("**Remove a report** from the library")
+            gr.HTML('<h2 class="cqa-h2">Remove a report from the library</h2>')
             remove_choice = gr.Dropdown(label="Report", choices=[], elem_id="cqa-remove-choice")
             remove_btn = gr.Button("Remove from library", variant="stop", elem_id="cqa-remove")
             remove_result = gr.HTML()
@@ -121,8 +130,9 @@ def _wire_ask(library: Library, a: _Ask) -> None:
     a.question.submit(ask, inputs, outputs, api_visibility="private", concurrency_id="ask")
     a.clear_btn.click(lambda: ("", "", "", gr.update(choices=[], value=None, visible=False)), None,
                       [a.question, a.answer, a.sources, a.narrow], api_visibility="private", queue=False)
-    a.narrow.input(handlers.narrow_to, a.narrow, a.reports, api_visibility="private", queue=False).then(
-        ask, inputs, outputs, api_visibility="private", concurrency_id="ask")
+    narrowed = a.narrow.input(handlers.narrow_to, a.narrow, a.reports, api_visibility="private", queue=False)
+    narrowed.then(lambda: gr.Accordion(open=True), None, a.filters, api_visibility="private", queue=False)
+    narrowed.then(ask, inputs, outputs, api_visibility="private", concurrency_id="ask")
 
 
 def _wire_library(library: Library, lib: dict[str, Any], refresh_targets: list[Any]) -> None:
@@ -130,7 +140,7 @@ def _wire_library(library: Library, lib: dict[str, Any], refresh_targets: list[A
         return handlers.upload(library, files, progress)
 
     def view() -> tuple[Any, Any]:
-        return handlers.library_view(library)
+        return library_view(library)
 
     def choices() -> tuple[Any, Any, Any]:
         return handlers.filter_choices(library)
@@ -144,10 +154,17 @@ def _wire_library(library: Library, lib: dict[str, Any], refresh_targets: list[A
             choices, None, refresh_targets, api_visibility="private")
 
 
+def library_view(library: Library) -> tuple[Any, Any]:
+    """The Library table as accessible HTML (a real table, stacked on a phone) and its summary."""
+    table, summary = handlers.library_view(library)
+    rows = table.get("value") if isinstance(table, dict) else table
+    return gr.update(value=render.library_table(rows or [])), summary
+
+
 def build_app(library: Library) -> gr.Blocks:
     """The Gradio Blocks app over ``library``."""
     with gr.Blocks(title="Council reports: ask, cite, draft", delete_cache=(3600, 7200)) as demo:
-        gr.Markdown("## Council reports: ask a question, get the paragraph that answers it")
+        gr.HTML('<h1 class="cqa-title">Council reports: ask a question, get the paragraph that answers it</h1>')
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
                 a = _ask_tab()
@@ -162,7 +179,7 @@ def build_app(library: Library) -> gr.Blocks:
                      trigger_mode="always_last", api_visibility="private", show_progress="hidden")
         refresh_targets = [a.reports, a.council, lib["remove_choice"]]
         _wire_library(library, lib, refresh_targets)
-        demo.load(lambda: handlers.library_view(library), None, [lib["table"], lib["summary"]],
+        demo.load(lambda: library_view(library), None, [lib["table"], lib["summary"]],
                   api_visibility="private", queue=False)
         demo.load(lambda: handlers.filter_choices(library), None, refresh_targets, api_visibility="private",
                   queue=False)

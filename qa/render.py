@@ -100,7 +100,7 @@ def render_answer(answer: Answer) -> str:
         f'<li><a href="#cqa-src-{n}">[{n}]</a> {esc(by_rank[n].cite or by_rank[n].title)}</li>' for n in used
     )
     cited_html = f'<ul class="cqa-cited">{cited}</ul>' if cited else ""
-    return (f'<div class="cqa-answer" id="cqa-answer"{asked}><div class="cqa-label">Answer</div>'
+    return (f'<div class="cqa-answer" id="cqa-answer"{asked}><h2 class="cqa-label">Answer</h2>'
             f"<div>{body}</div>{cited_html}</div>")
 
 
@@ -154,7 +154,7 @@ def _report_section(source: str, cites: list[Citation], reports: dict[str, Repor
         also = f'<div class="cqa-meta">Also discussed in: {named}</div>'
     return (
         f'<section class="cqa-report" data-source="{esc(source)}">'
-        f'<div class="cqa-report-title">{esc(first.title)}</div>'
+        f'<h3 class="cqa-report-title">{esc(first.title)}</h3>'
         f'<div class="cqa-meta">{" · ".join(esc(m) for m in meta)} · '
         f'<a href="{esc(report_href(source))}" target="_blank" rel="noopener">Open report</a></div>{also}'
         + "".join(_source_details(c, source) for c in cites)
@@ -170,7 +170,7 @@ def render_sources(answer: Answer, reports: dict[str, ReportInfo] | None = None)
     reports = reports or {}
     heading = "Closest paragraphs, by report" if answer.abstained else "Sources, by report"
     sections = "".join(_report_section(source, cites, reports) for source, cites in group_by_report(answer.citations))
-    return f'<div class="cqa-sources"><h3>{heading}</h3>{sections}</div>'
+    return f'<div class="cqa-sources"><h2 class="cqa-h2">{heading}</h2>{sections}</div>'
 
 
 
@@ -188,6 +188,24 @@ def library_rows(reports: Sequence[ReportInfo]) -> list[list[Any]]:
     """The Library table's rows."""
     return [[r.title, long_date(r.date) or "undated", r.council or "—", r.paragraphs, r.source]
             for r in reports]
+
+
+def library_table(rows: Sequence[Sequence[Any]]) -> str:
+    """The Library as an HTML table (rows from :func:`library_rows`); each cell carries its column
+    name so that a narrow screen can show every report as a stacked card."""
+    if not rows:
+        return ""
+    head = "".join(f'<th role="columnheader" scope="col">{esc(h)}</th>' for h in LIBRARY_HEADERS)
+    body = "".join(
+        '<tr role="row">'
+        + "".join(f'<td role="cell" data-label="{esc(h)}">{esc(v)}</td>'
+                  for h, v in zip(LIBRARY_HEADERS, row, strict=True))
+        + "</tr>" for row in rows
+    )
+    return (f'<div class="cqa-table-wrap"><table class="cqa-library-table" role="table">'
+            '<caption>Reports in the library</caption>'
+            f'<thead role="rowgroup"><tr role="row">{head}</tr></thead><tbody role="rowgroup">{body}</tbody>'
+            "</table></div>")
 
 
 def results_table(rows: Sequence[UploadRow]) -> str:

@@ -127,5 +127,5 @@ def named_things(question: str) -> list[str]:
     """Names in a question (capitalised words after its first word, not days, months or roles),
     lowercased: "how many potholes were repaired in Swansea?" -> ["swansea"]."""
     words = re.findall(r"[A-Za-z][\w'’-]*", question)
-    return [w.lower().rstrip("'’s") for w in words[1:]
-            if w[:1].isupper() and w.lower() not in _NOT_NAMES and len(w) > 2]
+    names = [re.sub(r"['’]s?$", "", w.lower()) for w in words[1:] if w[:1].isupper()]
+    return [n for n in names if n not in _NOT_NAMES and len(n) > 2]

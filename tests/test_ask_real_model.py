@@ -7,9 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import CORPUS, ROOT
+from conftest import ROOT
 
-from ingest.embed import load_embedder
 from ingest.index import ingest_paths
 from qa.answer import answer
 from qa.records import Filters
@@ -18,15 +17,8 @@ from qa.store import IndexReader
 
 
 @pytest.fixture(scope="module")
-def model():
-    return load_embedder()
-
-
-@pytest.fixture(scope="module")
-def seed_index(tmp_path_factory, model):
-    ix = tmp_path_factory.mktemp("seed") / "index"
-    ingest_paths([CORPUS], ix, embedder=model)
-    return ix
+def model(default_model):
+    return default_model
 
 
 def test_sickness_absence_cites_para_9_with_the_figure(seed_index, model):

@@ -15,18 +15,13 @@ import sys
 import pytest
 from conftest import CORPUS, ROOT
 
-from ingest.embed import load_embedder
-from ingest.index import ingest_paths
-
 GOLD = CORPUS / "eval" / "dev.jsonl"
 GATE = ["hit@1=0.80", "hit@5=0.92", "mrr@10=0.85", "ndcg@10=0.88"]
 
 
 @pytest.fixture(scope="module")
-def corpus_index(tmp_path_factory):
-    ix = tmp_path_factory.mktemp("gate") / "index"
-    ingest_paths([CORPUS], ix, embedder=load_embedder())
-    return ix
+def corpus_index(seed_index):
+    return seed_index
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

@@ -173,3 +173,109 @@ def test_looks_tabular_tells_tables_from_prose():
     assert looks_tabular(table)
     assert not looks_tabular(prose)
     assert not looks_tabular("Short heading only")
+
+
+# --- where a numbered paragraph ends (so that a citation can be checked on the page) -----
+
+FULL = "Members asked how the levy would be collected and officers explained the process to"
+LAST = "the committee in some detail."
+
+
+def _prose(lines: int) -> list[str]:
+    """A printed paragraph: ``lines`` full lines of running text, then a short last line."""
+    return [FULL] * lines + [LAST]
+
+
+def test_a_title_line_over_running_text_ends_the_numbered_paragraph():
+    paras = segment(_doc([
+        "1.1 The study has been reviewed by the officers.", *_prose(10),
+        "(WS1.2) Measures and Monitoring", *_prose(10), "1.2 The next paragraph.",
+    ]))
+    numbered = {p.label: p for p in paras if p.numbered}
+    assert list(numbered) == ["1.1", "1.2"]
+    assert "Measures and Monitoring" not in numbered["1.1"].text
+    after = [p for p in paras if not p.numbered and p.heading == "(WS1.2) Measures and Monitoring"]
+    assert after and all(p.label.startswith("p1-") for p in after)
+
+
+def test_a_footnote_is_its_own_block_and_does_not_break_the_paragraph():
+    paras = segment(_doc(
+        ["1. Some of the information is now out of date and may need", "updating.7", *_prose(20),
+         FULL, "7 Atkins: Bristol Workplace Parking Levy Scoping Study, February 2011"],
+        ["the rest of the sentence on the next page.", "2. The next paragraph."],
+    ))
+    numbered = {p.label: p for p in paras if p.numbered}
+    assert list(numbered) == ["1", "2"]
+    assert "Atkins" not in numbered["1"].text
+    assert numbered["1"].text.endswith(f"{FULL} the rest of the sentence on the next page.")
+    note = next(p for p in paras if "Atkins" in p.text)
+    assert not note.numbered and note.label.startswith("p1-") and note.text.startswith("7 Atkins")
+
+
+def test_a_contents_list_without_page_numbers_is_not_numbered():
+    contents = ["Contents overview", "1. Introduction", "1.1. Purpose of the Report", "1.2. Structure of the Report",
+                "2. Background and Context", "2.1. Transport in Leicester", "2.2. Local Transport Plans"]
+    body = ["1. INTRODUCTION", "1.1 Purpose of the Report", *_prose(8), "1.2 Structure of the Report", *_prose(8),
+            "2. BACKGROUND", "2.1 Transport in Leicester", *_prose(8), "2.2 Local Transport Plans", *_prose(8)]
+    paras = segment(_doc(contents, body))
+    numbered = [(p.label, p.page) for p in paras if p.numbered]
+    assert numbered == [("1.1", 2), ("1.2", 2), ("2.1", 2), ("2.2", 2)]
+    assert any("Purpose of the Report" in p.text for p in paras if p.page == 1 and not p.numbered)
+
+
+def test_a_numbered_list_after_as_follows_is_not_contents():
+    paras = _numbered([
+        "The following deliverables have been produced:",
+        "1. A route map", "2. Specialist advice", "3. A governance structure", "4. A stakeholder strategy",
+        "5. A risk register", "1. A route map was drawn up and agreed.",
+    ])
+    assert list(paras) == ["1", "2", "3", "4", "5"]
+
+
+def test_a_table_after_a_paragraph_is_not_part_of_it():
+    paras = segment(_doc([
+        "7. The reserves are used.", *_prose(20),
+        "8. Conclusions", "The budget has been reviewed by the Section 151 Officer.",
+        "Core External Total Core External Total", "£000s £000s £000s £000s £000s £000s",
+        "Original base budget 1,429,506.8 0.0 1,429,506.8 1,530,923.8",
+    ]))
+    eight = next(p for p in paras if p.label == "8")
+    assert eight.text == "Conclusions The budget has been reviewed by the Section 151 Officer."
+    assert any("1,429,506.8" in p.text for p in paras if not p.numbered)
+
+
+def test_an_appendix_title_and_a_blank_page_end_the_paragraph():
+    paras = segment(_doc(
+        [*_prose(20), "7.1 The plan results in more reserves.", "APPENDIX D: HIGH LEVEL REVENUE PLAN",
+         "Figures follow for each year of the plan."],
+        ["8. The council met in May.", "This page is intentionally left blank", "Budget Amendment Form"],
+    ))
+    numbered = {p.label: p for p in paras if p.numbered}
+    assert numbered["7.1"].text == "The plan results in more reserves."
+    assert numbered["8"].text == "The council met in May."
+    assert not any("intentionally" in p.text for p in paras)
+    assert next(p for p in paras if "Figures follow" in p.text).heading == "APPENDIX D: HIGH LEVEL REVENUE PLAN"
+
+
+def test_a_long_section_is_cut_at_a_printed_paragraph_but_one_long_paragraph_is_kept():
+    section = ["5.1 Key Stages and Activities", *[line for _ in range(12) for line in _prose(5)], "5.2 Next."]
+    paras = segment(_doc(section))
+    first = next(p for p in paras if p.label == "5.1")
+    assert len(first.text.split()) <= 600 and first.text.endswith(LAST)
+    rest = [p for p in paras if not p.numbered]
+    assert rest and all(len(p.text.split()) <= MAX_BLOCK_WORDS + 40 for p in rest)
+    words = sum(len(p.text.split()) for p in paras if p.label != "5.2")
+    assert words == len(" ".join(section[:-1]).split()) - 1  # nothing is lost but the label "5.1"
+    one = segment(_doc([f"5.1 {FULL}", *[FULL] * 60, LAST, "5.2 Next."]))
+    assert len(next(p for p in one if p.label == "5.1").text.split()) > 600
+
+
+def test_a_number_wrapped_from_a_full_line_is_not_a_paragraph():
+    paras = segment(_doc([
+        *_prose(20),
+        "The business fund recorded a net decrease since the increase of 31.0 FTE jobs in Quarter",
+        "1. In the year to the end of Quarter 2, the total net decrease in jobs is 7.51 FTE,",
+        "covering both jobs created and safeguarded.",
+    ]))
+    assert not [p for p in paras if p.numbered]
+    assert any("in Quarter 1. In the year" in p.text for p in paras)

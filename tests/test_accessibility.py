@@ -1,0 +1,201 @@
+"""WCAG 2.2 AA in a real browser: axe-core (bundled in the ``axe-playwright-python`` wheel, never
+fetched at run time) runs in Debian's Chromium on each view of the app, and the keyboard and
+phone-width behaviour that axe cannot judge is checked directly.
+
+Views: the Ask tab with an answered question (desktop and 390x844 phone), the Clerk tab with a
+draft made, the Library tab. Any "serious" or "critical" violation fails; every violation found
+is printed with its nodes. Screenshots go to ``test-artifacts/a11y-*.png``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_app_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT, _ask, app_url  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.browser
+
+RUN_ONLY = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+BLOCKING = {"serious", "critical"}
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+QUESTION = "what happened to sickness absence?"
+CLERK_QUESTION = "Will the Cabinet Member tell me what progress has been made on reducing sickness absence?"
+FILTER_IDS = ["cqa-report-filter", "cqa-council-filter", "cqa-since", "cqa-until"]
+
+
+def _axe_script() -> str:
+    axe = pytest.importorskip("axe_playwright_python.base")
+    return axe.AXE_FILE_PATH.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's Chromium is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _open(chromium, app_url: str, viewport: dict):  # noqa: F811 - app_url is the imported fixture
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = chromium.new_context(viewport=viewport)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(app_url)
+    page.get_by_label("Your question").wait_for()
+    return context, page
+
+
+def _axe(page, view: str) -> list[dict]:
+    """Run axe-core on the whole page; print every violation; return the serious and critical ones."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=_axe_script())
+    result = page.evaluate("opts => axe.run(document, opts)", {"runOnly": {"type": "tag", "values": RUN_ONLY}})
+    counts: dict[str, int] = {}
+    for v in result["violations"]:
+        counts[v["impact"]] = counts.get(v["impact"], 0) + 1
+        print(f"[{view}] {v['impact']}: {v['id']} ({v['help']}), {len(v['nodes'])} node(s)")
+        for node in v["nodes"]:
+            print(f"    {node['target']} {node['html'][:160]}")
+            print(f"      {node['failureSummary'][:300]}".replace("\n", " "))
+    print(f"[{view}] violations by impact: {json.dumps(counts)}; {len(result['passes'])} rules passed")
+    assert result["passes"], "axe-core ran no rule"
+    return [v for v in result["violations"] if v["impact"] in BLOCKING]
+
+
+def _shot(page, name: str) -> None:
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def _expand_first_source(page) -> None:
+    first = page.locator("#cqa-sources-box details").first
+    first.locator("summary").click()
+    first.locator(".cqa-para").wait_for(state="visible")
+
+
+def _focus_style(page) -> dict:
+    return page.evaluate("""() => {
+        const el = document.activeElement, s = getComputedStyle(el);
+        return {id: el.id, tag: el.tagName, text: (el.innerText || '').trim(),
+                outline: s.outlineStyle + ' ' + s.outlineWidth, boxShadow: s.boxShadow};
+    }""")
+
+
+def _visible_focus(style: dict) -> bool:
+    outline = not style["outline"].startswith("none") and not style["outline"].endswith(" 0px")
+    return outline or style["boxShadow"] not in ("none", "")
+
+
+def test_ask_tab_desktop(chromium, app_url):  # noqa: F811
+    context, page = _open(chromium, app_url, DESKTOP)
+    try:
+        _ask(page, QUESTION)
+        assert "7.68 days" in page.locator("#cqa-answer-box").inner_text()
+        _expand_first_source(page)
+        _shot(page, "a11y-ask-desktop.png")
+        blocking = _axe(page, "ask desktop")
+        assert not blocking, [v["id"] for v in blocking]
+        assert page.locator("h1").count() == 1
+        assert "Council reports" in page.locator("h1").inner_text()
+        assert page.locator("main, [role=main]").count() >= 1
+    finally:
+        context.close()
+
+
+def test_keyboard_reaches_ask_with_visible_focus(chromium, app_url):  # noqa: F811
+    context, page = _open(chromium, app_url, DESKTOP)
+    try:
+        page.locator("#cqa-question textarea, #cqa-question input").first.fill(QUESTION)
+        page.locator("#cqa-question textarea, #cqa-question input").first.focus()
+        for _ in range(10):
+            page.keyboard.press("Tab")
+            style = _focus_style(page)
+            if style["text"] == "Ask" and style["tag"] == "BUTTON":
+                break
+        else:
+            pytest.fail("Tab from the question never reached the Ask button")
+        assert style["id"] == "cqa-ask", style
+        assert _visible_focus(style), style
+        page.keyboard.press("Enter")
+        page.locator("#cqa-sources-box details").first.wait_for()
+        page.locator("#cqa-narrow input[type=radio]").first.focus()
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")  # keyboard-driven focus, so :focus-visible applies
+        radio = _focus_style(page)
+        assert radio["tag"] == "INPUT" and _visible_focus(radio), radio
+        summary = page.locator("#cqa-sources-box summary").first
+        summary.focus()
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")
+        assert _visible_focus(_focus_style(page)), _focus_style(page)
+    finally:
+        context.close()
+
+
+def test_ask_tab_phone(chromium, app_url):  # noqa: F811
+    context, page = _open(chromium, app_url, PHONE)
+    try:
+        _ask(page, QUESTION)
+        page.locator("#cqa-sources-box details").first.wait_for()
+        _shot(page, "a11y-ask-phone.png")
+        blocking = _axe(page, "ask phone")
+        assert not blocking, [v["id"] for v in blocking]
+        order = page.evaluate("""ids => {
+            const first = document.querySelector('#cqa-sources-box summary');
+            return ids.map(id => {
+                const el = document.getElementById(id);
+                return el ? Boolean(el.compareDocumentPosition(first) & Node.DOCUMENT_POSITION_FOLLOWING) : null;
+            });
+        }""", FILTER_IDS)
+        assert order == [True] * len(FILTER_IDS), dict(zip(FILTER_IDS, order, strict=True))
+        filters_top = page.locator("#cqa-filters").bounding_box()["y"]
+        sources_top = page.locator("#cqa-sources-box").bounding_box()["y"]
+        assert filters_top < sources_top
+        assert page.evaluate("() => [...document.querySelectorAll('[tabindex]')]"
+                             ".filter(e => e.tabIndex > 0).length") == 0
+        wide = page.evaluate("() => document.documentElement.scrollWidth")
+        assert wide <= PHONE["width"], f"the page scrolls sideways on a phone: {wide}px"
+    finally:
+        context.close()
+
+
+def test_clerk_tab(chromium, app_url):  # noqa: F811
+    context, page = _open(chromium, app_url, DESKTOP)
+    try:
+        page.get_by_role("tab", name="Clerk: draft a reply").click()
+        page.get_by_label("Formal question").fill(CLERK_QUESTION)
+        page.locator("#cqa-draft").click()
+        page.wait_for_function(
+            "() => (document.querySelector('#cqa-draft-text textarea')||{}).value?.includes('Sources')")
+        page.wait_for_function("() => !document.querySelector('#cqa-docx').disabled")
+        _shot(page, "a11y-clerk-desktop.png")
+        blocking = _axe(page, "clerk desktop")
+        assert not blocking, [v["id"] for v in blocking]
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport,name", [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_library_tab(chromium, app_url, viewport, name):  # noqa: F811
+    context, page = _open(chromium, app_url, viewport)
+    try:
+        page.get_by_role("tab", name="Library").click()
+        page.wait_for_function(
+            "() => (document.querySelector('#cqa-library')?.innerText || '').includes('Annual Report')")
+        _shot(page, f"a11y-library-{name}.png")
+        blocking = _axe(page, f"library {name}")
+        assert not blocking, [v["id"] for v in blocking]
+        if name == "phone":
+            wide = page.evaluate("() => document.documentElement.scrollWidth")
+            assert wide <= PHONE["width"], f"the page scrolls sideways on a phone: {wide}px"
+            title = page.locator("#cqa-library", has_text="Annual Report of the Chief Executive")
+            cell = title.get_by_text("Annual Report of the Chief Executive", exact=False).first.bounding_box()
+            assert cell["width"] >= 150, f"the title column is {cell['width']:.0f}px wide on a phone"
+    finally:
+        context.close()
