@@ -57,7 +57,7 @@ def main() -> None:
         scope = reader.allowed_report_ids(Filters(reports=tuple(g.sources))) if args.named else None
         gathered.append(rt.gather(reader, g.question, qv, "hybrid", scope))
     pids = {pid for c in gathered for pid in c.flags}
-    labels = {pid: (p.source, p.label) for pid, (p, _, _) in reader.paragraphs(pids).items()}
+    labels = {pid: (p.source, p.cited_label) for pid, (p, _, _) in reader.paragraphs(pids).items()}
     print(f"{len(gold)} questions, index {args.index} ({len(indexed)} reports, {reader.model_name}), "
           f"{'report named' if args.named else 'corpus-wide'}")
     print(f"{'variant':24s} hit@1  hit@5  mrr@10 ndcg@10")

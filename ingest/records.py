@@ -20,6 +20,14 @@ class Paragraph:
     heading: str
     text: str
     numbered: bool = True
+    part_of: str = ""
+    """For a block cut off an over-long numbered paragraph: that paragraph's label. The block is
+    still part of the printed paragraph, so it is cited by that label ("para 87", on its page)."""
+
+    @property
+    def cited_label(self) -> str:
+        """The label a citation shows: the printed paragraph's (``part_of``, else ``label``)."""
+        return self.part_of or self.label
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,8 @@ def report_to_json(report: Report) -> dict:
         "doubtful": list(report.meta.doubtful),
         "provenance": dict(report.meta.provenance),
         "paragraphs": [
-            {"label": p.label, "page": p.page, "heading": p.heading, "text": p.text}
+            {"label": p.label, "page": p.page, "heading": p.heading, "text": p.text,
+             **({"part_of": p.part_of} if p.part_of else {})}
             for p in report.paragraphs
         ],
     }

@@ -100,9 +100,9 @@ def insert_report(
     ).lastrowid
     for seq, para in enumerate(report.paragraphs):
         para_id = conn.execute(
-            "INSERT INTO paragraphs(report_id, seq, label, page, heading, text, numbered, tabular, words, text_hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (report_id, seq, para.label, para.page, para.heading, para.text, int(para.numbered),
+            "INSERT INTO paragraphs(report_id, seq, label, page, heading, text, numbered, part_of, tabular, words,"
+            " text_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (report_id, seq, para.label, para.page, para.heading, para.text, int(para.numbered), para.part_of,
              int(not para.numbered and looks_tabular(para.text)), len(para.text.split()), text_hash(para.text)),
         ).lastrowid
         conn.execute("INSERT INTO paragraphs_fts(rowid, text, heading, title) VALUES (?, ?, ?, ?)",

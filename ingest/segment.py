@@ -88,14 +88,17 @@ class _Segmenter(_Checks):
         self.notes: set[int] = set()
         self.notes_page = 0  # the page of the last footnote
         self.tail = False  # in the unnumbered rest of an over-long numbered paragraph
+        self.tail_of: str | None = None
+        """The label of the over-long paragraph that was cut: the parts after the cut are still
+        that printed paragraph, so they carry its label (cited "para 87", page 5)."""
 
     # -- emitting --------------------------------------------------------------------
     def _close(self) -> None:
         text = _join(self.parts)
         if self.label is not None and text:
-            self.out.append(
-                Paragraph(self.source, self.label, self.page, self.unit_heading, text, self.numbered)
-            )
+            part_of = self.tail_of if not self.numbered and self.tail and self.tail_of else ""
+            self.out.append(Paragraph(self.source, self.label, self.page, self.unit_heading, text, self.numbered,
+                                      part_of))
         self.label, self.parts = None, []
         self.out.extend(self.pending)
         self.pending = []
@@ -184,6 +187,7 @@ class _Segmenter(_Checks):
                 self.blocks_on_page[self.page] -= 1
             self.label, self.parts = None, []
         self._close()
+        self.tail_of = None  # a new section: what follows is no longer the cut paragraph
         self.heading = heading
         self.heading_since_prev = True
         self.minute_heading = None
@@ -263,6 +267,7 @@ class _Segmenter(_Checks):
             return True
         # the rest of an over-long paragraph: a restart in it is a list, not new numbering
         self.tail = self._too_long(line, lines, i)
+        self.tail_of = self.label if self.tail else None
         return self.tail
 
     def _text(self, line: _Line) -> None:

@@ -30,7 +30,7 @@ NO_ANSWER = wording.NO_ANSWER
 def cite(hit: Hit) -> str:
     """"Annual Report of the Chief Executive, 13 Feb 2020, para 9"."""
     p = hit.paragraph
-    label = p.label if p.numbered else f"p{p.page}-0"
+    label = p.cited_label if (p.numbered or p.part_of) else f"p{p.page}-0"
     return wording.cite(hit.report.title, hit.report.date, label, p.page, heading=p.heading,
                         ambiguous=hit.ambiguous_label)
 
@@ -95,7 +95,7 @@ def _citation(rank: int, hit: Hit, highlight: str) -> Citation:
         source=hit.paragraph.source,
         title=hit.report.title,
         date=hit.report.date,
-        paragraph=hit.paragraph.label,
+        paragraph=hit.paragraph.cited_label,
         heading=hit.paragraph.heading,
         page=hit.paragraph.page,
         score=round(hit.score, 4),

@@ -128,15 +128,17 @@ class IndexReader:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            f"SELECT p.id, p.report_id, p.label, p.page, p.heading, p.text, p.numbered,"
-            f" (SELECT count(*) FROM paragraphs q WHERE q.report_id = p.report_id AND q.label = p.label)"
+            f"SELECT p.id, p.report_id, p.label, p.page, p.heading, p.text, p.numbered, p.part_of,"
+            f" (SELECT count(*) FROM paragraphs q WHERE q.report_id = p.report_id"
+            f"  AND (q.label = p.label OR (p.part_of != '' AND q.part_of = p.part_of)))"
             f" FROM paragraphs p WHERE p.id IN ({marks})",
             ids,
         )
         out = {}
-        for pid, rid, label, page, heading, text, numbered, same_label in rows:
+        for pid, rid, label, page, heading, text, numbered, part_of, same_label in rows:
             report = self._reports[rid]
-            out[pid] = (Paragraph(report.source, label, page, heading, text, bool(numbered)), report, same_label > 1)
+            paragraph = Paragraph(report.source, label, page, heading, text, bool(numbered), part_of)
+            out[pid] = (paragraph, report, same_label > 1 and not part_of)
         return out
 
     def numbered_count(self, report_id: int) -> int:
@@ -150,7 +152,7 @@ class IndexReader:
             return []
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            f"SELECT id, report_id, numbered, tabular FROM paragraphs WHERE id IN ({marks})", ids
+            f"SELECT id, report_id, numbered OR part_of != '', tabular FROM paragraphs WHERE id IN ({marks})", ids
         )
         return [(pid, rid, bool(numbered), bool(tabular)) for pid, rid, numbered, tabular in rows]
 

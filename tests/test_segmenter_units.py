@@ -279,3 +279,14 @@ def test_a_number_wrapped_from_a_full_line_is_not_a_paragraph():
     ]))
     assert not [p for p in paras if p.numbered]
     assert any("in Quarter 1. In the year" in p.text for p in paras)
+
+
+def test_the_parts_cut_off_a_long_paragraph_are_cited_by_its_label_until_the_next_heading():
+    section = ["5.1 Key Stages and Activities", *[line for _ in range(12) for line in _prose(5)],
+               "Funding Arrangements", *_prose(3), "5.2 Next."]
+    paras = segment(_doc(section))
+    parts = [p for p in paras if p.part_of == "5.1"]
+    assert parts and all(not p.numbered and p.cited_label == "5.1" for p in parts)
+    after_heading = [p for p in paras if p.heading == "Funding Arrangements" and not p.numbered]
+    assert after_heading and all(p.part_of == "" for p in after_heading)
+    assert next(p for p in paras if p.label == "5.2").part_of == ""
