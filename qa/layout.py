@@ -84,20 +84,50 @@ def _ask_tab() -> _Ask:
     return _Ask(question, ask_btn, clear_btn, answer, narrow, sources, filters, reports, council, since, until)
 
 
-def _clerk_tab() -> tuple[Any, Any, Any, Any, Any]:
+@dataclass
+class _Clerk:
+    question: Any
+    button: Any
+    draft: Any
+    state: Any
+    statement: Any
+    swap: Any
+    remove: Any
+    docx: Any
+    md: Any
+
+
+def _clerk_tab() -> _Clerk:
     gr.HTML('<p class="cqa-intro">Paste a formal question. The draft is built only from sentences quoted '
-            "from the reports, each cited by paragraph, then a numbered list of sources. Edit it here, copy "
-            "it, or download it.</p>")
+            "from the reports, each cited by paragraph, then a numbered list of sources. Swap a statement for "
+            "the next-best source or remove it, then edit the text, copy it, or download it.</p>")
     question = gr.Textbox(label="Formal question", lines=3, max_length=2000, elem_id="cqa-clerk-question",
                           placeholder=CLERK_EXAMPLES[0])
     gr.Examples(examples=[[q] for q in CLERK_EXAMPLES], inputs=[question], label="Example questions")
     button = gr.Button("Draft reply", variant="primary", elem_id="cqa-draft")
-    draft = gr.Textbox(label="Draft reply (editable)", lines=16, max_lines=40, interactive=True,
-                       buttons=["copy"], elem_id="cqa-draft-text")
+    state = gr.State(None)
+    with gr.Row(equal_height=True):
+        statement = gr.Dropdown(label="Statement", choices=[], visible=False, elem_id="cqa-statement", scale=3)
+        swap = gr.Button("Swap for the next source", elem_id="cqa-swap", scale=1)
+        remove = gr.Button("Remove statement", elem_id="cqa-remove-statement", scale=1)
+    draft = gr.Textbox(label="Draft reply (editable: swap or remove statements before editing the text)",
+                       lines=16, max_lines=40, interactive=True, buttons=["copy"], elem_id="cqa-draft-text")
     with gr.Row():
         docx = gr.DownloadButton("Download Word (.docx)", interactive=False, elem_id="cqa-docx")
         md = gr.DownloadButton("Download Markdown (.md)", interactive=False, elem_id="cqa-md")
-    return question, button, draft, docx, md
+    return _Clerk(question, button, draft, state, statement, swap, remove, docx, md)
+
+
+def _wire_clerk(library: Library, c: _Clerk) -> None:
+    outputs = [c.draft, c.state, c.statement]
+    c.button.click(lambda q: handlers.draft_start(library, q), c.question, outputs, api_visibility="private",
+                   concurrency_id="ask")
+    c.question.submit(lambda q: handlers.draft(library, q), c.question, c.draft, api_name="draft",
+                      concurrency_id="ask")  # the API's "draft" returns the text alone
+    c.swap.click(handlers.draft_swap, [c.state, c.statement], outputs, api_visibility="private", queue=False)
+    c.remove.click(handlers.draft_remove, [c.state, c.statement], outputs, api_visibility="private", queue=False)
+    c.draft.change(lambda text, d: handlers.draft_files(library, text, d), [c.draft, c.state], [c.docx, c.md],
+                   trigger_mode="always_last", api_visibility="private", show_progress="hidden")
 
 
 def _library_tab() -> dict[str, Any]:
@@ -169,14 +199,11 @@ def build_app(library: Library) -> gr.Blocks:
             with gr.Tab("Ask", id="ask"):
                 a = _ask_tab()
             with gr.Tab("Clerk: draft a reply", id="clerk"):
-                clerk_question, draft_btn, draft, docx, md = _clerk_tab()
+                clerk = _clerk_tab()
             with gr.Tab("Library", id="library"):
                 lib = _library_tab()
         _wire_ask(library, a)
-        draft_btn.click(lambda q: handlers.draft(library, q), clerk_question, draft, api_name="draft",
-                        concurrency_id="ask")
-        draft.change(lambda text: handlers.draft_files(library, text), draft, [docx, md],
-                     trigger_mode="always_last", api_visibility="private", show_progress="hidden")
+        _wire_clerk(library, clerk)
         refresh_targets = [a.reports, a.council, lib["remove_choice"]]
         _wire_library(library, lib, refresh_targets)
         demo.load(lambda: library_view(library), None, [lib["table"], lib["summary"]],

@@ -108,34 +108,52 @@ def test_ask_tab_desktop(chromium, app_url):  # noqa: F811
         context.close()
 
 
+def _tab_until(page, js_test: str, limit: int = 40) -> dict:
+    """Press Tab until the focused element passes ``js_test`` (a JS function of the element)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"() => ({js_test})(document.activeElement)"):
+            return _focus_style(page)
+    pytest.fail(f"{limit} presses of Tab never reached the element wanted ({js_test})")
+
+
 def test_keyboard_reaches_ask_with_visible_focus(chromium, app_url):  # noqa: F811
     context, page = _open(chromium, app_url, DESKTOP)
     try:
-        page.locator("#cqa-question textarea, #cqa-question input").first.fill(QUESTION)
-        page.locator("#cqa-question textarea, #cqa-question input").first.focus()
-        for _ in range(10):
-            page.keyboard.press("Tab")
-            style = _focus_style(page)
-            if style["text"] == "Ask" and style["tag"] == "BUTTON":
-                break
-        else:
-            pytest.fail("Tab from the question never reached the Ask button")
+        box = page.locator("#cqa-question textarea")
+        box.fill(QUESTION)
+        box.focus()
+        style = _tab_until(page, "e => e.tagName === 'BUTTON' && e.innerText.trim() === 'Ask'", limit=5)
         assert style["id"] == "cqa-ask", style
         assert _visible_focus(style), style
         page.keyboard.press("Enter")
         page.locator("#cqa-sources-box details").first.wait_for()
-        page.locator("#cqa-narrow input[type=radio]").first.focus()
-        page.keyboard.press("Shift+Tab")
-        page.keyboard.press("Tab")  # keyboard-driven focus, so :focus-visible applies
-        radio = _focus_style(page)
-        assert radio["tag"] == "INPUT" and _visible_focus(radio), radio
-        summary = page.locator("#cqa-sources-box summary").first
-        summary.focus()
-        page.keyboard.press("Shift+Tab")
-        page.keyboard.press("Tab")
-        assert _visible_focus(_focus_style(page)), _focus_style(page)
+        summary = _tab_until(page, "e => e.tagName === 'SUMMARY'")
+        assert _visible_focus(summary), summary
+
+        # a question two reports answer: the "narrow to one report" radios appear, and show focus
+        _ask(page, "what happened to library opening hours?")
+        radios = page.locator("#cqa-narrow input[type=radio]")
+        radios.first.wait_for()
+        assert radios.count() >= 3, "the narrow radios should offer All reports and both reports"
+        page.locator("#cqa-question textarea").focus()
+        radio = _tab_until(page, "e => e.type === 'radio'")
+        assert _visible_focus(radio), radio
+        _shot(page, "a11y-ask-narrow-focus.png")
+        blocking = _axe(page, "ask with narrow radios")
+        assert not blocking, [v["id"] for v in blocking]
     finally:
         context.close()
+
+
+def _before_first_source(page, selectors: list[str]) -> dict:
+    return page.evaluate("""sels => {
+        const first = document.querySelector('#cqa-sources-box summary');
+        return Object.fromEntries(sels.map(sel => {
+            const el = document.querySelector(sel);
+            return [sel, el ? Boolean(el.compareDocumentPosition(first) & Node.DOCUMENT_POSITION_FOLLOWING) : null];
+        }));
+    }""", selectors)
 
 
 def test_ask_tab_phone(chromium, app_url):  # noqa: F811
@@ -146,21 +164,24 @@ def test_ask_tab_phone(chromium, app_url):  # noqa: F811
         _shot(page, "a11y-ask-phone.png")
         blocking = _axe(page, "ask phone")
         assert not blocking, [v["id"] for v in blocking]
-        order = page.evaluate("""ids => {
-            const first = document.querySelector('#cqa-sources-box summary');
-            return ids.map(id => {
-                const el = document.getElementById(id);
-                return el ? Boolean(el.compareDocumentPosition(first) & Node.DOCUMENT_POSITION_FOLLOWING) : null;
-            });
-        }""", FILTER_IDS)
-        assert order == [True] * len(FILTER_IDS), dict(zip(FILTER_IDS, order, strict=True))
-        filters_top = page.locator("#cqa-filters").bounding_box()["y"]
-        sources_top = page.locator("#cqa-sources-box").bounding_box()["y"]
-        assert filters_top < sources_top
-        assert page.evaluate("() => [...document.querySelectorAll('[tabindex]')]"
-                             ".filter(e => e.tabIndex > 0).length") == 0
         wide = page.evaluate("() => document.documentElement.scrollWidth")
         assert wide <= PHONE["width"], f"the page scrolls sideways on a phone: {wide}px"
+        assert page.evaluate("() => [...document.querySelectorAll('[tabindex]')]"
+                             ".filter(e => e.tabIndex > 0).length") == 0
+        # in tab order: from the question, the filters come before any source
+        page.locator("#cqa-question textarea").focus()
+        reached = _tab_until(page, "e => Boolean(e.closest('#cqa-filters, #cqa-sources-box'))")
+        assert reached["text"].startswith("Filters"), reached
+        page.keyboard.press("Enter")  # open the filters from the keyboard
+        page.locator("#cqa-council-filter").wait_for()
+        order = _before_first_source(page, ["#cqa-filters"] + [f"#{i}" for i in FILTER_IDS])
+        assert all(order.values()), order
+        filters_top = page.locator("#cqa-filters").bounding_box()["y"]
+        assert filters_top < page.locator("#cqa-sources-box").bounding_box()["y"]
+        assert filters_top < 844, f"the filters start {filters_top:.0f}px down the phone page"
+        _shot(page, "a11y-ask-phone-filters.png")
+        blocking = _axe(page, "ask phone, filters open")
+        assert not blocking, [v["id"] for v in blocking]
     finally:
         context.close()
 
