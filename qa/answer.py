@@ -60,9 +60,12 @@ def _candidate_sentences(reader: IndexReader, hit: Hit, question_vector: np.ndar
 
 def _sentence_pool(reader: IndexReader, embedder: Embedder, hits: list[Hit], qv: np.ndarray,
                    terms: list[str], kinds: frozenset[Wants]) -> list[Candidate]:
-    """Quotable sentences of the best paragraphs, scored (see :mod:`qa.sentences`)."""
-    pool = [Candidate(i, pos, s) for i in range(min(SENTENCE_POOL, len(hits)))
-            for pos, s in _candidate_sentences(reader, hits[i], qv) if quotable(s)]
+    """Quotable sentences of the best paragraphs (not of blocks that read like a table), scored
+    (see :mod:`qa.sentences`)."""
+    top = hits[:SENTENCE_POOL]
+    tables = {pid for pid, _, _, tabular in reader.paragraph_flags(h.paragraph_id for h in top) if tabular}
+    pool = [Candidate(i, pos, s) for i, hit in enumerate(top) if hit.paragraph_id not in tables
+            for pos, s in _candidate_sentences(reader, hit, qv) if quotable(s)]
     if not pool:
         return pool
     vectors = embedder.encode([c.sentence for c in pool])

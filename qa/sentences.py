@@ -82,7 +82,7 @@ def carries(sentence: str, kind: Wants) -> bool:
 
 
 def quotable(sentence: str) -> bool:
-    """Prose that can be quoted as an answer: not a fragment, not itself a question."""
+    """Prose that can be quoted as an answer: not a fragment of a table or list, not itself a question."""
     return prose_like(sentence) and not asks(sentence)
 
 

@@ -1,4 +1,4 @@
-"""Asking questions of the bundled corpus with the real bundled model (all-MiniLM-L6-v2)."""
+"""Asking questions of the bundled corpus with the real default model (all-mpnet-base-v2)."""
 
 from __future__ import annotations
 
