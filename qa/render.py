@@ -9,7 +9,7 @@ import html
 import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from ingest.errors import (
     BadDate,
@@ -44,6 +44,14 @@ def report_href(source: str, page: int | None = None) -> str:
     if page and source.lower().endswith(".pdf"):
         href += f"#page={int(page)}"
     return href
+
+
+def evidence_href(c: Citation) -> str:
+    """The evidence viewer (:mod:`qa.evidence`) at the citation: its page with the paragraph and
+    the answering sentence marked (for a Markdown/text report, scrolled to the paragraph)."""
+    query = urlencode({"page": int(c.page or 1), "para": c.paragraph, "q": " ".join((c.highlight or "").split())})
+    anchor = "" if c.source.lower().endswith(".pdf") else "#cqa-cited"
+    return f"evidence/{quote(c.source, safe='')}?{query}{anchor}"
 
 
 def _marked_paragraph(text: str, highlight: str) -> str:
@@ -123,8 +131,8 @@ def _source_details(c: Citation, source: str) -> str:
     heading_html = f" — {esc(c.heading)}" if c.heading else ""
     page_link = ""
     if c.page:
-        label = f"Open at page {c.page}" if source.lower().endswith(".pdf") else "Open report"
-        page_link = (f' · <a href="{esc(report_href(source, c.page))}" target="_blank" '
+        label = f"Open at page {c.page}" if source.lower().endswith(".pdf") else "Show in report"
+        page_link = (f' · <a href="{esc(evidence_href(c))}" target="_blank" '
                      f'rel="noopener">{label}</a>')
     return (
         f'<details id="cqa-src-{c.rank}" class="cqa-source">'

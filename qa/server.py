@@ -1,7 +1,8 @@
 """Serving the app: FastAPI with the report route first, the Gradio page mounted at ``/``.
 
 Safety: binds to 127.0.0.1 unless told otherwise; serves only report files the index knows
-(``/report/{source}``), never the index or corpus folders; no API description (``/openapi.json``,
+(``/report/{source}``, and the evidence viewer ``/evidence/{source}`` of
+:mod:`qa.evidence`), never the index or corpus folders; no API description (``/openapi.json``,
 docs) unless asked for; a bounded queue.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 import gradio as gr
 
 from ingest.embed import Embedder
+from qa.evidence import evidence_routes
 from qa.layout import build_app
 from qa.service import MAX_UPLOAD_MB, Library
 
@@ -65,6 +67,9 @@ def make_server(index_dir: Path, *, corpus_dir: Path, embedder: Embedder | None 
     demo = build_app(library)
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     server.get("/report/{source}", include_in_schema=False)(report_route(library))
+    evidence_page, evidence_image = evidence_routes(library)
+    server.get("/evidence/{source}/page-{page}.png", include_in_schema=False)(evidence_image)
+    server.get("/evidence/{source}", include_in_schema=False)(evidence_page)
     if not api_docs:
         server.middleware("http")(_no_api_description)
     app = gr.mount_gradio_app(

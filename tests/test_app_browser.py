@@ -177,12 +177,15 @@ def test_member_asks_and_clerk_drafts(page, app_url, tmp_path):
     para9.scroll_into_view_if_needed()
     _shot(page, "03-source-expanded.png")
 
-    # the source opens at its page; only files the index knows are served
+    # the source opens at its page in the evidence viewer, the paragraph highlighted on the page
+    # image; the report itself is served raw; only files the index knows are served
     link = para9.get_by_role("link", name="Open at page 3")
     href = link.get_attribute("href")
-    assert href.endswith("#page=3")
-    response = page.request.get(app_url + href.split("#")[0])
-    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    assert href.startswith("evidence/" + SEED_PDF.name + "?page=3&para=9&q=")
+    response = page.request.get(app_url + href)
+    assert response.status == 200 and "para 9" in response.text() and "<img" in response.text()
+    raw = page.request.get(app_url + "report/" + SEED_PDF.name)
+    assert raw.status == 200 and raw.headers["content-type"] == "application/pdf"
     for bad in ("report/..%2Fmanifest.json", "report/manifest.json", "report/nope.pdf"):
         assert page.request.get(app_url + bad).status == 404
     for folder in ("index", "corpus", "file=corpus"):
