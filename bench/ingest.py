@@ -107,14 +107,14 @@ def main() -> None:
     embedder = load(args)
 
     from ingest.index import ingest_paths
-    from qa.store import IndexReader
+    from qa.store import open_index
 
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = Path(args.keep) if args.keep else Path(tmp) / "index"
         t, cpu = time.perf_counter(), time.process_time()
         summary = ingest_paths(args.paths, index_dir, embedder=embedder)
         first_s, cpu_s = time.perf_counter() - t, time.process_time() - cpu
-        reader = IndexReader.open(index_dir)
+        reader = open_index(index_dir)
         pages = sum(r.pages for r in reader.reports())
         counts = reader.manifest["counts"]
         failed = [f"{r.source} ({r.reason})" for r in summary.failed]

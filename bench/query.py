@@ -40,13 +40,12 @@ def questions() -> list[str]:
 
 
 def bench_index(index_dir: Path, repeats: int) -> np.ndarray:
-    from ingest.embed import load_embedder
     from qa.answer import answer
     from qa.retrieve import retrieve
-    from qa.store import IndexReader
+    from qa.store import open_index
 
-    reader = IndexReader.open(index_dir)
-    model = load_embedder(reader.model_name)
+    reader = open_index(index_dir)  # queried with the index's own model, whatever it is
+    model = reader.embedder
     qs = questions()
     counts = reader.manifest["counts"]
     print(f"index {index_dir}: {counts['reports']} reports, {counts['paragraphs']} paragraphs, "
