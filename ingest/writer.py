@@ -21,7 +21,8 @@ import errno
 import os
 import shutil
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -235,24 +236,18 @@ class GenerationWriter:
         return name
 
 
-class _disk_errors:  # noqa: N801 - used as a context manager, reads as a phrase
+@contextmanager
+def _disk_errors(index_dir: Path) -> Iterator[None]:
     """Turn "no space left on device" into :class:`NoSpace` (one line, nothing changed)."""
-
-    def __init__(self, index_dir: Path) -> None:
-        self.index_dir = index_dir
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type | None, exc: BaseException | None, tb: object) -> bool:
-        if exc is None:
-            return False
+    try:
+        yield
+    except (OSError, sqlite3.OperationalError, RuntimeError) as exc:
         full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
         full = full or (isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower())
-        full = full or (type(exc).__name__ == "RuntimeError" and "No space left" in str(exc))
+        full = full or (type(exc) is RuntimeError and "No space left" in str(exc))
         if full:
-            raise NoSpace(self.index_dir) from exc
-        return False
+            raise NoSpace(index_dir) from exc
+        raise
 
 
 def first_build(index_dir: Path, params: BuildParams) -> str:
@@ -274,5 +269,3 @@ def sources_in(index_dir: Path, manifest: dict) -> tuple[dict[str, str], dict[st
         skipped = dict(ro.execute("SELECT source, sha256 FROM skipped"))
     return known, skipped
 
-
-__all__: Sequence[str] = ("GenerationWriter", "WriterLock", "recover", "first_build", "sources_in", "EMBED_BATCH")
