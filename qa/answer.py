@@ -31,8 +31,10 @@ def cite(hit: Hit) -> str:
     """"Annual Report of the Chief Executive, 13 Feb 2020, para 9"."""
     p = hit.paragraph
     label = p.cited_label if (p.numbered or p.part_of) else f"p{p.page}-0"
-    return wording.cite(hit.report.title, hit.report.date, label, p.page, heading=p.heading,
-                        ambiguous=hit.ambiguous_label)
+    r = hit.report
+    return wording.cite(r.title, r.date, label, p.page, heading=p.heading, ambiguous=hit.ambiguous_label,
+                        listing=(r.committee, r.meeting_date, r.item) if r.meeting_date else None,
+                        scanned=p.scanned)
 
 
 @dataclass(frozen=True)
@@ -106,20 +108,27 @@ def _citation(rank: int, hit: Hit, highlight: str) -> Citation:
         highlight=highlight,
         council=hit.report.council,
         cite=cite(hit),
+        committee=hit.report.committee,
+        meeting_date=hit.report.meeting_date,
+        item=hit.report.item,
+        scanned=hit.paragraph.scanned,
     )
 
 
 def _with_next(c: Candidate, hits: list[Hit], kinds: frozenset[Wants]) -> list[tuple[int, str]]:
     """The sentence, and the one after it when that one holds a fact asked for that this lacks
-    ("launched on 1 October." "More than 700 staff were transferred …")."""
+    ("launched on 1 October." "More than 700 staff were transferred …"), or, for an open
+    question ("what happened at North Bromsgrove High School?"), always: the sentence that names
+    the topic is often followed by the one that says what came of it ("In May 2019 Ofsted
+    inspected …" "The school has improved to Requires Improvement to be Good.")."""
     quoted = [(c.hit, c.sentence)]
     lacking = missing(c.sentence, kinds)
-    if not lacking:
+    if kinds and not lacking:
         return quoted
     sentences = split_sentences(hits[c.hit].paragraph.text)
     if c.position + 1 < len(sentences):
         following = sentences[c.position + 1]
-        if quotable(following) and missing(following, lacking) != lacking:
+        if quotable(following) and (not kinds or missing(following, lacking) != lacking):
             quoted.append((c.hit, following))
     return quoted
 

@@ -84,3 +84,26 @@ def test_an_abstain_question_must_not_name_paragraphs(tmp_path):
                                "relevant": [{"source": "r.pdf", "paragraph": "1"}]}) + "\n")
     with pytest.raises(CouncilQAError, match="abstain"):
         load_gold(bad)
+
+
+def _hit_with(text: str):
+    from ingest.records import Paragraph
+    from qa.records import Hit, ReportInfo
+
+    report = ReportInfo("r.pdf", "Annual Report", "2020-02-13", None, None, 1, 1, "r.pdf", "0" * 64, "")
+    return Hit(Paragraph("r.pdf", "11", 1, "", text), 1.0, report)
+
+
+def test_an_open_question_quotes_the_sentence_after_the_topic():
+    """ "What happened at …?" names no kind of fact: the sentence that names the topic comes with the
+    one after it, which says what came of it; a "when" question only when the first lacks the date."""
+    from qa.answer import Candidate, _with_next
+
+    text = ("In May 2019 Ofsted inspected North Bromsgrove High School following an inadequate outcome. "
+            "The school has improved to Requires Improvement to be Good. It has a new head teacher now.")
+    hits = [_hit_with(text)]
+    first = Candidate(0, 0, text.split(". ")[0] + ".")
+    open_quote = [s for _, s in _with_next(first, hits, wants("what happened at North Bromsgrove High School?"))]
+    assert open_quote == [first.sentence, "The school has improved to Requires Improvement to be Good."]
+    dated = [s for _, s in _with_next(first, hits, wants("when did Ofsted inspect North Bromsgrove High School?"))]
+    assert dated == [first.sentence]  # it already carries the date asked for
