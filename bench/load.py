@@ -84,7 +84,7 @@ def member(url: str, until: float, think: float, seed: int, latencies: list[floa
         question = rng.choice(QUESTIONS)
         started = time.perf_counter()
         try:
-            answer_html, _sources, _narrow = client.predict(question, [], "", "", "", api_name="/ask")
+            answer_html, _sources, _narrow = client.predict(question, [], "", "", "", "", api_name="/ask")
             elapsed = time.perf_counter() - started
             ok = 'id="cqa-answer"' in answer_html and "cqa-error" not in answer_html
             with lock:

@@ -74,3 +74,39 @@ class NoSpace(CouncilQAError):
     def __init__(self, index_dir: Path) -> None:
         self.index_dir = Path(index_dir)
         super().__init__(f"no space left on the disk of {index_dir}: nothing changed in the index")
+
+
+class SiteUnreachable(CouncilQAError):
+    """A committee-papers site that cannot be reached (no such host, refused, timed out)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{url} cannot be reached ({reason}): nothing was fetched")
+
+
+class ApiDisabled(CouncilQAError):
+    """The site has no working ModernGov web service (mgWebService.asmx), by GET or SOAP."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{url} has no working ModernGov web service ({reason})")
+
+
+class Forbidden(CouncilQAError):
+    """The site refuses automated clients (HTTP 403)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        super().__init__(f"{url} refused the request (HTTP 403: the site blocks automated clients)")
+
+
+class BadWindow(CouncilQAError):
+    """A date window that is not two real dates in order."""
+
+    def __init__(self, start: str, end: str, reason: str) -> None:
+        self.start = start
+        self.end = end
+        self.reason = reason
+        super().__init__(f"the window {start} to {end} is not usable: {reason}")

@@ -13,14 +13,20 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ingest.edit import REREAD, sidecar_meta, stored_meta_in, update_meta
 from ingest.embed import WINDOW_OVERLAP_SENTENCES, WINDOW_WORDS, Embedder
 from ingest.errors import BuildMismatch, CouncilQAError, UnreadableReport
 from ingest.index_format import BuildParams, check_build, check_model, read_manifest
 from ingest.readers import SUPPORTED_SUFFIXES
-from ingest.records import Report
+from ingest.records import Report, ReportMeta
 from ingest.rows import delete_report, find_duplicate, forget_duplicates_of, insert_report, record_duplicate
 from ingest.writer import GenerationWriter, WriterLock, first_build, sources_in
+
+if TYPE_CHECKING:
+    from ingest.isolate import OcrProgress
+    from ingest.ocr import OcrSettings
 
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, message)``."""
@@ -129,8 +135,10 @@ class _LazyEmbedder:
 
 
 def _plan(files: Sequence[Path], known: dict[str, str], skipped: dict[str, str],
-          summary: IngestSummary) -> list[tuple[Path, str]]:
-    """Hash every file: the ones to read, in order; unchanged ones are recorded as such."""
+          summary: IngestSummary, relabel: dict[str, tuple[Path, ReportMeta]] | None = None,
+          stored: dict[str, tuple[ReportMeta, str]] | None = None) -> list[tuple[Path, str]]:
+    """Hash every file: the ones to read, in order; unchanged ones are recorded as such, or put in
+    ``relabel`` (with their new metadata) when their sidecar changed (:mod:`ingest.edit`)."""
     todo: list[tuple[Path, str]] = []
     seen: set[str] = set()
     for path in files:
@@ -141,7 +149,12 @@ def _plan(files: Sequence[Path], known: dict[str, str], skipped: dict[str, str],
             continue
         seen.add(source)
         digest = file_sha256(path)
-        if known.get(source) == digest:
+        fresh = sidecar_meta(stored[source][0], path) if known.get(source) == digest and stored else None
+        if fresh == REREAD:
+            todo.append((path, digest))
+        elif isinstance(fresh, ReportMeta) and relabel is not None:
+            relabel[source] = (path, fresh)
+        elif known.get(source) == digest:
             summary.record(FileResult(source, str(path), Status.UNCHANGED))
         elif skipped.get(source) == digest:
             summary.record(FileResult(source, str(path), Status.DUPLICATE, 0, "unchanged duplicate"))
@@ -150,15 +163,16 @@ def _plan(files: Sequence[Path], known: dict[str, str], skipped: dict[str, str],
     return todo
 
 
-def read_in_order(paths: Sequence[Path]) -> Iterator[tuple[Path, Report | UnreadableReport]]:
+def read_in_order(paths: Sequence[Path], ocr: OcrSettings | None = None,
+                  on_ocr: OcrProgress | None = None) -> Iterator[tuple[Path, Report | UnreadableReport]]:
     """Each file's report, or the reason it cannot be read, in order. Files are parsed in a
-    bounded child process (time and memory: :mod:`ingest.isolate`), reading ahead while the
-    caller embeds the previous report."""
+    bounded child process (time and memory: :mod:`ingest.isolate`; scanned pages by OCR with
+    ``ocr``, progress to ``on_ocr``), reading ahead while the caller embeds the previous report."""
     if not paths:
         return
     from ingest.isolate import read_reports
 
-    yield from read_reports(paths)
+    yield from read_reports(paths, ocr=ocr, on_ocr=on_ocr)
 
 
 class _Batch:
@@ -196,6 +210,11 @@ class _Batch:
         forget_duplicates_of(writer.conn, source)
         self.summary.record(FileResult(source, "", Status.REMOVED))
 
+    def relabel(self, path: Path, source: str, meta: ReportMeta) -> None:
+        """New metadata from a changed sidecar, for a file whose bytes did not change: no embedding."""
+        update_meta(self.open().conn, source, meta)
+        self.summary.record(FileResult(source, str(path), Status.UPDATED, 0, "metadata from its sidecar"))
+
     def add(self, path: Path, digest: str, report: Report) -> FileResult:
         writer = self.open()
         conn, vectors = writer.conn, writer.vectors
@@ -215,7 +234,8 @@ class _Batch:
         if self.writer is None:
             return
         try:
-            self.summary.embedded_windows += self.writer.embed_pending(self.model(), force=True)
+            if self.writer.pending.ids:  # a metadata-only batch loads no model
+                self.summary.embedded_windows += self.writer.embed_pending(self.model(), force=True)
             self.summary.generation = self.writer.commit()
         except BaseException:
             self.writer.abort()
@@ -236,6 +256,8 @@ def ingest_paths(
     progress: Progress | None = None,
     kept_as: dict[Path, Path] | None = None,
     on_result: Callable[[FileResult], None] | None = None,
+    ocr: OcrSettings | None = None,
+    on_ocr: OcrProgress | None = None,
 ) -> IngestSummary:
     """Add, update (and with ``prune`` remove) reports in the index at ``index_dir``.
 
@@ -244,6 +266,8 @@ def ingest_paths(
     as failed with the reason; the rest of the batch goes on and whatever the index held for
     a failed file stays as it was. ``kept_as`` maps a file read from a staging place to the
     path it will be kept at (recorded in the index instead), for uploads moved in afterwards.
+    Scanned PDF pages are read by OCR with ``ocr`` (default: :meth:`OcrSettings.default`),
+    cached by content hash; ``on_ocr(file, pages done, pages)`` follows it.
     """
     started = time.perf_counter()
     index_dir = Path(index_dir)
@@ -259,13 +283,17 @@ def ingest_paths(
                 raise BuildMismatch(index_dir, "model", f"'{manifest['model']}'", f"'{model}'")
             model = model or manifest["model"]
         known, skipped = sources_in(index_dir, manifest) if manifest else ({}, {})
-        todo = _plan(files, known, skipped, summary)
+        stored = stored_meta_in(index_dir, manifest) if manifest else {}
+        relabel: dict[str, tuple[Path, ReportMeta]] = {}
+        todo = _plan(files, known, skipped, summary, relabel, stored)
         seen = {p.name for p in files}
         removed = sorted(set(known) - seen) if prune else []
         lazy = _LazyEmbedder(embedder, model)
         batch = _Batch(index_dir, lazy, manifest, summary)
         try:
-            _apply(batch, todo, removed, summary, progress, kept_as or {})
+            for source, (path, meta) in relabel.items():
+                batch.relabel(path, source, meta)
+            _apply(batch, todo, removed, summary, progress, kept_as or {}, ocr, on_ocr)
             batch.commit()
         except BaseException:
             batch.abort()
@@ -279,13 +307,14 @@ def ingest_paths(
     return summary
 
 
-def _apply(batch: _Batch, todo: Sequence[tuple[Path, str]], removed: Sequence[str],
-           summary: IngestSummary, progress: Progress | None, kept_as: dict[Path, Path]) -> None:
+def _apply(batch: _Batch, todo: Sequence[tuple[Path, str]], removed: Sequence[str], summary: IngestSummary,
+           progress: Progress | None, kept_as: dict[Path, Path], ocr: OcrSettings | None = None,
+           on_ocr: OcrProgress | None = None) -> None:
     for source in removed:
         batch.remove(source)
     digests = dict(todo)
     total = len(todo)
-    for n, (path, outcome) in enumerate(read_in_order([p for p, _ in todo]), start=1):
+    for n, (path, outcome) in enumerate(read_in_order([p for p, _ in todo], ocr, on_ocr), start=1):
         if isinstance(outcome, UnreadableReport):
             result = FileResult(path.name, str(path), Status.FAILED, 0, outcome.reason)
         else:

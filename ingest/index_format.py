@@ -1,7 +1,7 @@
 """The on-disk contract of an index directory: names, schema, manifest and build parameters.
 
 The writer (:mod:`ingest.writer`) and the reader (:mod:`qa.store`) both import this module
-and nothing else of each other. Layout (format version 2)::
+and nothing else of each other. Layout (format version 3)::
 
     index/
       manifest.json        format, version, build parameters, current generation, counts, times
@@ -24,9 +24,12 @@ from pathlib import Path
 from ingest.errors import BuildMismatch, CouncilQAError
 
 FORMAT_NAME = "council-qa-index"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """2: reports gained committee, meta_sources (where each field came from, JSON) and doubtful;
-paragraphs gained part_of (the label of the printed paragraph a block was cut from)."""
+paragraphs gained part_of (the label of the printed paragraph a block was cut from).
+3: reports gained meeting_date, item (as displayed) and listings (JSON: every committee, meeting
+and agenda item a fetched paper is listed under); paragraphs gained scanned (1: its page was a
+scan read by OCR, cited "scanned page N")."""
 MANIFEST = "manifest.json"
 DATABASE = "council.sqlite"
 VECTORS = "windows.faiss"
@@ -48,6 +51,9 @@ CREATE TABLE IF NOT EXISTS reports (
     council TEXT,
     meeting TEXT,
     committee TEXT,
+    meeting_date TEXT,
+    item TEXT,
+    listings TEXT NOT NULL DEFAULT '',
     meta_sources TEXT NOT NULL DEFAULT '{}',
     doubtful TEXT NOT NULL DEFAULT '',
     pages INTEGER NOT NULL,
@@ -64,6 +70,7 @@ CREATE TABLE IF NOT EXISTS paragraphs (
     text TEXT NOT NULL,
     numbered INTEGER NOT NULL,
     part_of TEXT NOT NULL DEFAULT '',
+    scanned INTEGER NOT NULL DEFAULT 0,
     tabular INTEGER NOT NULL,
     words INTEGER NOT NULL,
     text_hash TEXT NOT NULL
@@ -88,7 +95,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS paragraphs_fts USING fts5(
 """
 
 REPORT_COLUMNS = ("source", "title", "date", "council", "meeting", "pages", "paragraphs", "path", "sha256",
-                  "ingested_at", "committee", "doubtful")
+                  "ingested_at", "committee", "meeting_date", "item", "listings", "doubtful")
 """The ``reports`` columns a reader shows, in the order of ``qa.records.ReportInfo``."""
 
 

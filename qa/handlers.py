@@ -32,12 +32,19 @@ def unexpected(exc: BaseException) -> str:
     return render.UNEXPECTED
 
 
-def filter_choices(library: Library) -> tuple[Any, Any, Any]:
-    """Choices of the report filter, the council filter and the remove dropdown."""
+def filter_choices(library: Library) -> tuple[Any, ...]:
+    """Choices of the report filter, the council filter, the remove dropdown and the correct dropdown."""
     reports = library.reports()
     choices = [render.report_choice(r) for r in reports]
     councils = [("All councils", "")] + [(c, c) for c in library.councils()]
-    return gr.update(choices=choices), gr.update(choices=councils), gr.update(choices=choices, value=None)
+    return (gr.update(choices=choices), gr.update(choices=councils), gr.update(choices=choices, value=None),
+            gr.update(choices=choices))
+
+
+def committee_choices(library: Library) -> Any:
+    """Choices of the committee filter: every committee a report is from or listed under."""
+    names = set().union(*(r.committees for r in library.reports()))
+    return gr.update(choices=[("All committees", "")] + [(c, c) for c in sorted(names)])
 
 
 def _narrow_choices(library: Library, groups: list, filters: Filters) -> Any:
@@ -54,7 +61,7 @@ def _narrow_choices(library: Library, groups: list, filters: Filters) -> Any:
 
 
 def ask(library: Library, question: str, reports: list[str] | str | None, council: str | None,
-        since: str | None, until: str | None) -> tuple[str, str, Any]:
+        since: str | None, until: str | None, committee: str | None = None) -> tuple[str, str, Any]:
     """Answer HTML, sources HTML and the narrow-to-report radio for a question and filters."""
     question = (question or "").strip()
     hide = gr.update(choices=[], value=None, visible=False)
@@ -63,7 +70,7 @@ def ask(library: Library, question: str, reports: list[str] | str | None, counci
     if len(question) > MAX_QUESTION_CHARS:
         return render.notice(f"Please shorten the question to {MAX_QUESTION_CHARS} characters or fewer."), "", hide
     try:
-        filters = Filters.parse(reports, council, since, until)
+        filters = Filters.parse(reports, council, since, until, committee)
         result = library.ask(question, filters)
         if result is None:
             return render.notice(render.EMPTY_LIBRARY), "", hide
@@ -197,6 +204,49 @@ def upload(library: Library, files: Sequence[Any] | None,
     except Exception as exc:  # noqa: BLE001
         return render.notice(unexpected(exc), error=True)
     return render.results_table(rows)
+
+
+def remove_ask(library: Library, source: str | None) -> tuple[str, Any]:
+    """First press of Remove: ask to confirm (the message and the Confirm/Cancel row, shown)."""
+    info = library.report(source) if source else None
+    if info is None:
+        message = "Choose a report to remove first." if not source else f"{source} is not in the library."
+        return render.notice(message), gr.update(visible=False)
+    return (render.notice(f"Remove “{info.title}” ({source}) from the library? This cannot be undone: "
+                          "to bring it back, add the file again."), gr.update(visible=True))
+
+
+def remove_cancel() -> tuple[str, Any]:
+    return render.notice("Nothing was removed."), gr.update(visible=False)
+
+
+def remove_confirm(library: Library, source: str | None) -> tuple[str, Any]:
+    """Confirm pressed: remove the report; the message, and the Confirm/Cancel row hidden."""
+    return remove(library, source), gr.update(visible=False)
+
+
+def edit_fields(library: Library, source: str | None) -> tuple[Any, Any, Any, Any]:
+    """The correction boxes filled with the chosen report's title, date, council and committee."""
+    info = library.report(source) if source else None
+    if info is None:
+        return (gr.update(value=""),) * 4
+    return tuple(gr.update(value=v or "") for v in (info.title, info.date, info.council, info.committee))
+
+
+def edit_save(library: Library, source: str | None, title: str, day: str, council: str, committee: str) -> str:
+    """Save a correction of a report's details (its sidecar and its row; nothing re-embedded)."""
+    if not source:
+        return render.notice("Choose a report to correct first.")
+    try:
+        info = library.edit(source, title, day, council, committee)
+    except CouncilQAError as exc:
+        return render.notice(render.browser_message(exc), error=True)
+    except Exception as exc:  # noqa: BLE001
+        return render.notice(unexpected(exc), error=True)
+    if info is None:
+        return render.notice(f"{source} is not in the library.")
+    return render.notice(f"Saved: {info.title}, {shown_date(info.date)}, {info.council or 'no council'}"
+                         + (f", {info.committee}" if info.committee else "") + ". Citations use it now.")
 
 
 def remove(library: Library, source: str | None) -> str:

@@ -49,9 +49,10 @@ class _Ask:
     council: Any
     since: Any
     until: Any
+    committee: Any = None
 
 
-def _filters() -> tuple[Any, Any, Any, Any, Any]:
+def _filters() -> tuple[Any, Any, Any, Any, Any, Any]:
     """The filters, collapsed, right under the question: before the results in reading and tab order."""
     with gr.Accordion("Filters: report, council, dates (optional)", open=False, elem_id="cqa-filters") as box:
         with gr.Row(equal_height=False):
@@ -63,7 +64,9 @@ def _filters() -> tuple[Any, Any, Any, Any, Any]:
                                elem_id="cqa-since", min_width=150)
             until = gr.Textbox(label="To date (YYYY-MM-DD)", placeholder="2020-12-31", max_length=10,
                                elem_id="cqa-until", min_width=150)
-    return box, reports, council, since, until
+            committee = gr.Dropdown(label="Committee", choices=[("All committees", "")], value="",
+                                    elem_id="cqa-committee-filter", min_width=180)
+    return box, reports, council, since, until, committee
 
 
 def _ask_tab() -> _Ask:
@@ -74,14 +77,15 @@ def _ask_tab() -> _Ask:
     with gr.Row():
         ask_btn = gr.Button("Ask", variant="primary", elem_id="cqa-ask", scale=0, min_width=120)
         clear_btn = gr.Button("Clear", scale=0, min_width=100, elem_id="cqa-clear")
-    filters, reports, council, since, until = _filters()
+    filters, reports, council, since, until, committee = _filters()
     gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Example questions")
     answer = gr.HTML(elem_id="cqa-answer-box")
     narrow = gr.Radio(label="Narrow to one report (click a report to ask again within it)",
                       choices=[], visible=False, elem_id="cqa-narrow")
     sources = gr.HTML(elem_id="cqa-sources-box")
     gr.HTML(f'<p class="cqa-hint">{render.esc(BUSY_HINT)}</p>')
-    return _Ask(question, ask_btn, clear_btn, answer, narrow, sources, filters, reports, council, since, until)
+    return _Ask(question, ask_btn, clear_btn, answer, narrow, sources, filters, reports, council, since, until,
+                committee)
 
 
 @dataclass
@@ -143,18 +147,39 @@ def _library_tab() -> dict[str, Any]:
             upload_result = gr.HTML(elem_id="cqa-upload-result")
         with gr.Column():
             gr.HTML('<h2 class="cqa-h2">Remove a report from the library</h2>')
-            remove_choice = gr.Dropdown(label="Report", choices=[], elem_id="cqa-remove-choice")
+            remove_choice = gr.Dropdown(label="Report to remove", choices=[], elem_id="cqa-remove-choice")
             remove_btn = gr.Button("Remove from library", variant="stop", elem_id="cqa-remove")
-            remove_result = gr.HTML()
+            remove_result = gr.HTML(elem_id="cqa-remove-result")
+            with gr.Row(visible=False, elem_id="cqa-remove-confirm") as confirm_row:
+                confirm_btn = gr.Button("Yes, remove it", variant="stop", elem_id="cqa-remove-yes")
+                cancel_btn = gr.Button("Cancel", elem_id="cqa-remove-cancel")
     return dict(summary=summary, table=table, upload=upload, upload_btn=upload_btn, upload_result=upload_result,
-                remove_choice=remove_choice, remove_btn=remove_btn, remove_result=remove_result)
+                remove_choice=remove_choice, remove_btn=remove_btn, remove_result=remove_result,
+                confirm_row=confirm_row, confirm_btn=confirm_btn, cancel_btn=cancel_btn, **_correct_section())
+
+
+def _correct_section() -> dict[str, Any]:
+    """Correct a report's title, date, council or committee (kept in its sidecar; nothing re-embedded)."""
+    gr.HTML('<h2 class="cqa-h2">Correct a report’s details</h2><p class="cqa-intro">What a report is cited as. '
+            "The correction is kept beside the report file and used at once; nothing is read again.</p>")
+    choice = gr.Dropdown(label="Report to correct", choices=[], elem_id="cqa-edit-choice")
+    with gr.Row(equal_height=False):
+        title = gr.Textbox(label="Title", max_length=300, elem_id="cqa-edit-title", min_width=240, scale=2)
+        day = gr.Textbox(label="Meeting date (YYYY-MM-DD)", max_length=10, elem_id="cqa-edit-date", min_width=150)
+        council = gr.Textbox(label="Council", max_length=300, elem_id="cqa-edit-council", min_width=180)
+        committee = gr.Textbox(label="Committee", max_length=300, elem_id="cqa-edit-committee", min_width=180)
+    save = gr.Button("Save correction", variant="primary", elem_id="cqa-edit-save")
+    result = gr.HTML(elem_id="cqa-edit-result")
+    return dict(edit_choice=choice, edit_boxes=[title, day, council, committee], edit_save=save,
+                edit_result=result)
 
 
 def _wire_ask(library: Library, a: _Ask) -> None:
-    def ask(question: str, reports: Any, council: str | None, since: str, until: str) -> tuple[str, str, Any]:
-        return handlers.ask(library, question, reports, council, since, until)
+    def ask(question: str, reports: Any, council: str | None, since: str, until: str,
+            committee: str | None = "") -> tuple[str, str, Any]:
+        return handlers.ask(library, question, reports, council, since, until, committee)
 
-    inputs = [a.question, a.reports, a.council, a.since, a.until]
+    inputs = [a.question, a.reports, a.council, a.since, a.until, a.committee]
     outputs = [a.answer, a.sources, a.narrow]
     a.ask_btn.click(ask, inputs, outputs, api_name="ask", concurrency_id="ask")
     a.question.submit(ask, inputs, outputs, api_visibility="private", concurrency_id="ask")
@@ -175,9 +200,19 @@ def _wire_library(library: Library, lib: dict[str, Any], refresh_targets: list[A
     def choices() -> tuple[Any, Any, Any]:
         return handlers.filter_choices(library)
 
-    for button, fn, source, result in ((lib["upload_btn"], upload, lib["upload"], lib["upload_result"]),
-                                       (lib["remove_btn"], lambda s: handlers.remove(library, s),
-                                        lib["remove_choice"], lib["remove_result"])):
+    def save(source: str | None, title: str, day: str, council: str, committee: str) -> str:
+        return handlers.edit_save(library, source, title, day, council, committee)
+
+    confirm = [lib["remove_result"], lib["confirm_row"]]
+    lib["remove_btn"].click(lambda s: handlers.remove_ask(library, s), lib["remove_choice"], confirm,
+                            api_visibility="private", queue=False)
+    lib["cancel_btn"].click(handlers.remove_cancel, None, confirm, api_visibility="private", queue=False)
+    lib["edit_choice"].input(lambda s: handlers.edit_fields(library, s), lib["edit_choice"], lib["edit_boxes"],
+                             api_visibility="private", queue=False)
+    for button, fn, source, result in (
+            (lib["upload_btn"], upload, [lib["upload"]], lib["upload_result"]),
+            (lib["confirm_btn"], lambda s: handlers.remove_confirm(library, s), [lib["remove_choice"]], confirm),
+            (lib["edit_save"], save, [lib["edit_choice"], *lib["edit_boxes"]], lib["edit_result"])):
         button.click(fn, source, result, api_visibility="private", concurrency_limit=1,
                      concurrency_id="library").then(
             view, None, [lib["table"], lib["summary"]], api_visibility="private").then(
@@ -204,10 +239,12 @@ def build_app(library: Library) -> gr.Blocks:
                 lib = _library_tab()
         _wire_ask(library, a)
         _wire_clerk(library, clerk)
-        refresh_targets = [a.reports, a.council, lib["remove_choice"]]
+        refresh_targets = [a.reports, a.council, lib["remove_choice"], lib["edit_choice"]]
         _wire_library(library, lib, refresh_targets)
         demo.load(lambda: library_view(library), None, [lib["table"], lib["summary"]],
                   api_visibility="private", queue=False)
+        demo.load(lambda: handlers.committee_choices(library), None, a.committee, api_visibility="private",
+                  queue=False)
         demo.load(lambda: handlers.filter_choices(library), None, refresh_targets, api_visibility="private",
                   queue=False)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_MAX_SIZE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
@@ -17,10 +18,11 @@ class Filters:
     council: str | None = None
     since: str | None = None
     until: str | None = None
+    committee: str | None = None
 
     @classmethod
     def parse(cls, reports: Iterable[str] | str | None = (), council: str | None = None,
-              since: str | None = None, until: str | None = None) -> Filters:
+              since: str | None = None, until: str | None = None, committee: str | None = None) -> Filters:
         """Filters from what a person typed (CLI flags or the app's boxes): dates are checked
         and made ISO (:func:`qa.wording.parse_date`), empty values mean "no filter"."""
         if isinstance(reports, str):
@@ -30,6 +32,7 @@ class Filters:
             council=(council or "").strip() or None,
             since=parse_date(since, "from"),
             until=parse_date(until, "to"),
+            committee=(committee or "").strip() or None,
         )
 
 
@@ -48,8 +51,29 @@ class ReportInfo:
     sha256: str
     ingested_at: str
     committee: str | None = None
+    meeting_date: str | None = None
+    """ISO date of the meeting that considered the paper (papers fetched from a committee system)."""
+    item: str | None = None
+    """The agenda item as displayed (``5``), when known."""
+    listings: str = ""
+    """Every committee, meeting and item the paper is listed under (JSON list), when known."""
     doubtful: tuple[str, ...] = ()
     """Metadata fields that are missing or rest on weak evidence (a sidecar can correct them)."""
+
+    @property
+    def listed(self) -> list[dict]:
+        """``listings`` read: one dict (committee, meeting_date, item, ...) per place listed."""
+        try:
+            data = json.loads(self.listings) if self.listings else []
+        except ValueError:
+            return []
+        return [x for x in data if isinstance(x, dict)] if isinstance(data, list) else []
+
+    @property
+    def committees(self) -> set[str]:
+        """The committee it is from (when a committee system says) and every one it is listed under."""
+        own = {self.committee} if self.committee and self.meeting_date else set()
+        return own | {str(x["committee"]) for x in self.listed if x.get("committee")}
 
 
 @dataclass(frozen=True)
@@ -84,10 +108,17 @@ class Citation:
     council: str | None = None
     cite: str = ""
     """Ready-to-paste reference: "Annual Report of the Chief Executive, 13 Feb 2020, para 9"."""
+    committee: str | None = None
+    meeting_date: str | None = None
+    """ISO date of the meeting that considered the paper, when its committee system says."""
+    item: str | None = None
+    """The agenda item as displayed, when known."""
+    scanned: bool = False
+    """True when the paragraph was read by OCR from a page image (cited "scanned page 2")."""
 
     def to_json(self) -> dict:
         keys = ("rank", "source", "title", "date", "paragraph", "heading", "page", "score",
-                "text", "highlight")
+                "text", "highlight", "committee", "meeting_date", "item", "scanned")
         data = asdict(self)
         return {key: data[key] for key in keys}
 

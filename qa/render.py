@@ -22,7 +22,7 @@ from ingest.errors import (
     UnreadableReport,
 )
 from qa.records import Answer, Citation, ReportInfo, UploadRow
-from qa.wording import long_date, shown_date, where
+from qa.wording import long_date, meeting_ref, shown_date, where
 
 _MARKER = re.compile(r"\[(\d+)\]")
 EMPTY_LIBRARY = (
@@ -71,8 +71,8 @@ def _marked_paragraph(text: str, highlight: str) -> str:
 
 
 def _where(c: Citation) -> str:
-    place = where(c.paragraph, c.page)
-    return f"{place}, page {c.page}" if c.page and place.startswith("para") else place
+    place = where(c.paragraph, c.page, scanned=c.scanned)  # "para 4, scanned page 2": read by OCR
+    return f"{place}, page {c.page}" if c.page and place.startswith("para") and not c.scanned else place
 
 
 def _snippet(c: Citation, limit: int = 220) -> str:
@@ -148,10 +148,11 @@ def _source_details(c: Citation, source: str) -> str:
 def _report_section(source: str, cites: list[Citation], reports: dict[str, ReportInfo]) -> str:
     first = cites[0]
     info = reports.get(source)
-    meta = [long_date(first.date) or "undated"]
+    listed = info is not None and bool(info.meeting_date and info.committee)  # "Cabinet · 30 Jan 2025 · item 5"
+    meta = [meeting_ref(info.committee, info.meeting_date, info.item) if listed else long_date(first.date) or "undated"]
     if first.council:
         meta.append(first.council)
-    if info is not None and (info.committee or info.meeting):
+    if info is not None and not listed and (info.committee or info.meeting):
         meta.append(info.committee or info.meeting or "")
     n = len(cites)
     meta.append(f"{n} paragraph{'s' if n != 1 else ''} here")

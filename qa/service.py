@@ -19,6 +19,8 @@ import numpy as np
 
 from ingest.embed import Embedder
 from ingest.index import FileResult, IngestSummary, ingest_paths, remove_report
+from ingest.listings import sidecar_path
+from ingest.records import ReportMeta
 from qa.records import Answer, Filters, ReportInfo, UploadRow
 from qa.store import IndexReader, open_index
 
@@ -170,6 +172,9 @@ class Library:
             for original, name in accepted:
                 target = staging / name
                 shutil.copyfile(original, target)
+                kept_sidecar = sidecar_path(self.uploads_dir / name)
+                if kept_sidecar.is_file():  # a correction made to the kept copy is read with the new one
+                    shutil.copyfile(kept_sidecar, sidecar_path(target))
                 staged[target.resolve()] = (self.uploads_dir / name).resolve()
             summary = self.ingest(list(staged), progress, kept_as=staged)
             for result in summary.results:
@@ -191,7 +196,18 @@ class Library:
             # An uploaded copy goes too (so a rebuild does not bring it back); corpus files stay.
             if path.parent.resolve() == self.uploads_dir.resolve() and path.is_file():
                 path.unlink()
+                sidecar_path(path).unlink(missing_ok=True)  # its corrections go with it
         return removed
+
+    def edit(self, source: str, title: str | None = None, day: str | None = None, council: str | None = None,
+             committee: str | None = None) -> ReportInfo | None:
+        """Correct a report's title, date (``2020-02-13`` or ``20200213``), council or committee: written
+        to its sidecar and its row, nothing re-embedded (:func:`ingest.edit.edit_report`). Empty
+        values leave a field as it is. The report as the library now shows it."""
+        with self._write_lock:
+            correct_report(self.index_dir, source, title, day, council, committee)
+        self.refresh()
+        return self.report(source)
 
     def report_file(self, source: str) -> Path | None:
         """The file of a report the index knows, when it is still there."""
@@ -200,6 +216,16 @@ class Library:
             return None
         path = Path(info.path)
         return path if path.is_file() else None
+
+
+def correct_report(index_dir: Path, source: str, title: str | None = None, day: str | None = None,
+                   council: str | None = None, committee: str | None = None) -> ReportMeta:
+    """What the Library tab and ``council-qa edit`` both call: check the values typed (a bad date is
+    :class:`BadDate`), then write the sidecar and the report's row with no model loaded."""
+    from ingest.edit import clean_edit, edit_report
+    from qa.wording import parse_date
+
+    return edit_report(index_dir, source, clean_edit(title, parse_date(day, "report"), council, committee))
 
 
 def _screen(files: Sequence[Path]) -> tuple[list[UploadRow], list[tuple[Path, str]]]:

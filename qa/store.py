@@ -101,7 +101,7 @@ class IndexReader:
 
     def allowed_report_ids(self, filters: Filters) -> set[int] | None:
         """Report ids passing ``filters``; None when nothing is filtered."""
-        if not (filters.reports or filters.council or filters.since or filters.until):
+        if not (filters.reports or filters.council or filters.since or filters.until or filters.committee):
             return None
         wanted = set(filters.reports)
         unknown = wanted - {r.source for r in self._reports.values()}
@@ -112,6 +112,8 @@ class IndexReader:
             if wanted and r.source not in wanted:
                 continue
             if filters.council and (r.council or "").lower() != filters.council.lower():
+                continue
+            if filters.committee and not _in_committee(r, filters.committee):
                 continue
             if filters.since and (r.date is None or r.date < filters.since):
                 continue
@@ -128,16 +130,16 @@ class IndexReader:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            f"SELECT p.id, p.report_id, p.label, p.page, p.heading, p.text, p.numbered, p.part_of,"
+            f"SELECT p.id, p.report_id, p.label, p.page, p.heading, p.text, p.numbered, p.part_of, p.scanned,"
             f" (SELECT count(*) FROM paragraphs q WHERE q.report_id = p.report_id"
             f"  AND (q.label = p.label OR (p.part_of != '' AND q.part_of = p.part_of)))"
             f" FROM paragraphs p WHERE p.id IN ({marks})",
             ids,
         )
         out = {}
-        for pid, rid, label, page, heading, text, numbered, part_of, same_label in rows:
+        for pid, rid, label, page, heading, text, numbered, part_of, scanned, same_label in rows:
             report = self._reports[rid]
-            paragraph = Paragraph(report.source, label, page, heading, text, bool(numbered), part_of)
+            paragraph = Paragraph(report.source, label, page, heading, text, bool(numbered), part_of, bool(scanned))
             out[pid] = (paragraph, report, same_label > 1 and not part_of)
         return out
 
@@ -216,6 +218,12 @@ class IndexReader:
             return [(int(r[0]), float(r[1])) for r in self.db.execute(sql, params)]
         except sqlite3.OperationalError as exc:
             raise CouncilQAError(f"text search failed for {match!r} ({exc})") from exc
+
+
+def _in_committee(report: ReportInfo, committee: str) -> bool:
+    """True when the report's committee, or any committee it is listed under, is ``committee``."""
+    wanted = committee.lower()
+    return (report.committee or "").lower() == wanted or any(c.lower() == wanted for c in report.committees)
 
 
 def open_index(index_dir: str | Path, embedder: Embedder | None = None) -> IndexReader:

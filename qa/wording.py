@@ -16,6 +16,9 @@ NO_ANSWER = (
     "No paragraph in the indexed reports clearly answers this question. "
     "The closest paragraphs are listed below."
 )
+NOT_LOCATED = "The paragraph could not be located on the page image; its text is shown below."
+SCANNED_NOTE = ("This page is a scan: the text below was read from its image by OCR, so check any figure "
+                "against the image.")
 _UNNUMBERED = re.compile(r"^p(\d+)-\d+$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
@@ -51,12 +54,19 @@ def is_unnumbered(label: str) -> bool:
     return bool(_UNNUMBERED.match(label))
 
 
-def where(label: str, page: int, *, short: bool = True) -> str:
-    """``para 9`` (``paragraph 9`` when not ``short``); an unnumbered block ``p4-2`` -> ``page 4``."""
+def where(label: str, page: int, *, short: bool = True, scanned: bool = False) -> str:
+    """``para 9`` (``paragraph 9`` when not ``short``); an unnumbered block ``p4-2`` -> ``page 4``.
+    Text read by OCR says so, with its page: ``para 4, scanned page 2``, ``scanned page 2``."""
     match = _UNNUMBERED.match(label)
     if match:
-        return f"page {match.group(1) if not page else page}"
-    return f"para {label}" if short else f"paragraph {label}"
+        return f"{'scanned ' if scanned else ''}page {match.group(1) if not page else page}"
+    place = f"para {label}" if short else f"paragraph {label}"
+    return f"{place}, {scanned_page(page)}" if scanned and page else place
+
+
+def scanned_page(page: int) -> str:
+    """``scanned page 2``: where text read by OCR from a page image is to be checked."""
+    return f"scanned page {page}"
 
 
 def paragraph_ref(label: str) -> str:
@@ -64,14 +74,27 @@ def paragraph_ref(label: str) -> str:
     return where(label, 0, short=False)
 
 
-def cite(title: str, iso_date: str | None, label: str, page: int, *, heading: str = "",
-         ambiguous: bool = False) -> str:
+def cite(title: str, iso_date: str | None, label: str, page: int, *, heading: str = "", ambiguous: bool = False,
+         listing: tuple[str | None, str | None, str | None] | None = None, scanned: bool = False) -> str:
     """"Annual Report of the Chief Executive, 13 Feb 2020, para 9"; a label that repeats in
-    its report carries its heading: "…, para 6 (Possible Outcomes)"."""
+    its report carries its heading: "…, para 6 (Possible Outcomes)". A paper with its
+    ``listing`` (committee, ISO meeting date, item) names the meeting first:
+    "Cabinet, 30 Jan 2025, item 5, Commissioning Plan, para 3.3". Text read by OCR says so:
+    "…, para 4, scanned page 2"."""
     place = where(label, page)
     if ambiguous and heading and not is_unnumbered(label):
         place += f" ({heading})"
+    if scanned:
+        place = f"{place}, {scanned_page(page)}" if not is_unnumbered(label) else where(label, page, scanned=True)
+    if listing and listing[0] and listing[1]:
+        return f"{meeting_ref(*listing, sep=', ')}, {title}, {place}"
     return f"{title}, {shown_date(iso_date)}, {place}"
+
+
+def meeting_ref(committee: str | None, meeting_date: str | None, item: str | None, *, sep: str = " · ") -> str:
+    """"Cabinet · 30 Jan 2025 · item 5" (the parts known, joined by ``sep``)."""
+    parts = [committee or "", short_date(meeting_date) or "", f"item {item}" if item else ""]
+    return sep.join(p for p in parts if p)
 
 
 def parse_date(value: str | None, field: str) -> str | None:

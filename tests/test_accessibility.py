@@ -3,7 +3,8 @@ fetched at run time) runs in Debian's Chromium on each view of the app, and the 
 phone-width behaviour that axe cannot judge is checked directly.
 
 Views: the Ask tab with an answered question (desktop and 390x844 phone), the Clerk tab with a
-draft made, the Library tab. Any "serious" or "critical" violation fails; every violation found
+draft made, the Library tab, and the evidence viewer at a PDF citation and at a Markdown citation
+(desktop and phone). Any "serious" or "critical" violation fails; every violation found
 is printed with its nodes. Screenshots go to ``test-artifacts/a11y-*.png``.
 """
 
@@ -202,6 +203,30 @@ def test_clerk_tab(chromium, app_url):  # noqa: F811
         context.close()
 
 
+def _pick(page, label: str, option: str) -> None:
+    page.get_by_label(label, exact=True).click()
+    page.get_by_role("option", name=option, exact=False).click()
+
+
+def _correct_and_cancel_a_removal(page) -> None:
+    """In the browser: a correction is saved and shown in the table; Remove asks first, Cancel keeps it."""
+    _pick(page, "Report to correct", "Report on Library Services")
+    page.wait_for_function("() => document.querySelector('#cqa-edit-title textarea, #cqa-edit-title input')"
+                           "?.value === 'Report on Library Services'")
+    page.locator("#cqa-edit-committee").get_by_role("textbox").fill("Cabinet Committee")
+    page.locator("#cqa-edit-save").click()
+    page.wait_for_function("() => (document.querySelector('#cqa-edit-result')?.innerText || '').includes('Saved')")
+    _pick(page, "Report to remove", "Report on Library Services")
+    page.locator("#cqa-remove").click()
+    page.locator("#cqa-remove-yes").wait_for(state="visible")
+    assert "This cannot be undone" in page.locator("#cqa-remove-result").inner_text()
+    blocking = _axe(page, "library, removal to confirm")
+    assert not blocking, [v["id"] for v in blocking]
+    page.locator("#cqa-remove-cancel").click()
+    page.locator("#cqa-remove-yes").wait_for(state="hidden")
+    assert "Report on Library Services" in page.locator("#cqa-library").inner_text()
+
+
 @pytest.mark.parametrize("viewport,name", [(DESKTOP, "desktop"), (PHONE, "phone")])
 def test_library_tab(chromium, app_url, viewport, name):  # noqa: F811
     context, page = _open(chromium, app_url, viewport)
@@ -209,6 +234,8 @@ def test_library_tab(chromium, app_url, viewport, name):  # noqa: F811
         page.get_by_role("tab", name="Library").click()
         page.wait_for_function(
             "() => (document.querySelector('#cqa-library')?.innerText || '').includes('Annual Report')")
+        if name == "desktop":
+            _correct_and_cancel_a_removal(page)
         _shot(page, f"a11y-library-{name}.png")
         blocking = _axe(page, f"library {name}")
         assert not blocking, [v["id"] for v in blocking]
@@ -218,5 +245,97 @@ def test_library_tab(chromium, app_url, viewport, name):  # noqa: F811
             title = page.locator("#cqa-library", has_text="Annual Report of the Chief Executive")
             cell = title.get_by_text("Annual Report of the Chief Executive", exact=False).first.bounding_box()
             assert cell["width"] >= 150, f"the title column is {cell['width']:.0f}px wide on a phone"
+    finally:
+        context.close()
+
+
+EVIDENCE_MD = "testshire-2024-06-05-parks-report.md"
+EVIDENCE_MD_TEXT = """# Report on Parks and Open Spaces
+
+**Testshire County Council, Cabinet, 5 June 2024**
+
+## Background
+
+1. The council looks after 140 parks and open spaces across the county.
+
+2. Visitor numbers rose by 18 per cent in 2023, the busiest year recorded. More volunteers joined the
+   friends groups than in any year before.
+
+## Recommendations
+
+3. Cabinet is asked to note the report.
+"""
+SICKNESS = ("These have led to a continued improvement in attendance levels having moved from a projected "
+            "c10 days average sickness per employee to 7.68 days per employee over the last 12 months.")
+
+
+@pytest.fixture(scope="module")
+def evidence_url(tmp_path_factory):
+    """The app over the seed PDF and a Markdown report (hashing embedder: the model is not the
+    subject), served by uvicorn in a thread of this process."""
+    import shutil
+    import threading
+    import time
+
+    import uvicorn
+    from conftest import SEED_PDF
+    from fakes import HashingEmbedder
+    from test_app_browser import _free_port
+
+    from ingest.index import ingest_paths
+    from qa.server import make_server
+
+    base = tmp_path_factory.mktemp("evidence-a11y")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED_PDF, corpus / SEED_PDF.name)
+    (corpus / EVIDENCE_MD).write_text(EVIDENCE_MD_TEXT, encoding="utf-8")
+    ingest_paths([corpus], base / "index", embedder=HashingEmbedder())
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(make_server(base / "index", corpus_dir=corpus, embedder=HashingEmbedder()),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 60
+    while not server.started and time.time() < deadline:
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}/"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _evidence_path(source: str, page: int, para: str, q: str) -> str:
+    from urllib.parse import quote, urlencode
+
+    return f"evidence/{quote(source)}?" + urlencode({"page": page, "para": para, "q": q})
+
+
+@pytest.mark.parametrize("kind", ["pdf", "markdown"])
+@pytest.mark.parametrize("viewport,name", [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_evidence_viewer(chromium, evidence_url, kind, viewport, name):
+    from conftest import SEED_PDF
+
+    path = (_evidence_path(SEED_PDF.name, 3, "9", SICKNESS) if kind == "pdf" else
+            _evidence_path(EVIDENCE_MD, 1, "2", "Visitor numbers rose by 18 per cent in 2023, the busiest year "
+                           "recorded."))
+    context = chromium.new_context(viewport=viewport, bypass_csp=True)  # the viewer's CSP forbids axe's script
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    try:
+        response = page.goto(evidence_url + path)
+        assert response.status == 200
+        page.locator("h1").wait_for()
+        if kind == "pdf":
+            page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        else:
+            assert "18 per cent" in page.locator("#cqa-cited").inner_text()
+        _shot(page, f"a11y-evidence-{kind}-{name}.png")
+        blocking = _axe(page, f"evidence {kind} {name}")
+        assert not blocking, [v["id"] for v in blocking]
+        assert page.locator("h1").count() == 1
+        assert page.locator("main, [role=main]").count() == 1
+        if name == "phone":
+            wide = page.evaluate("() => document.documentElement.scrollWidth")
+            assert wide <= PHONE["width"], f"the evidence viewer scrolls sideways on a phone: {wide}px"
     finally:
         context.close()

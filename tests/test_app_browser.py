@@ -281,9 +281,11 @@ def test_library_lists_adds_and_rejects(page, tmp_path):
 
     # remove it again
     page.get_by_role("tab", name="Library").click()
-    page.get_by_label("Report", exact=True).click()
+    page.get_by_label("Report to remove", exact=True).click()
     page.get_by_role("option", name="Highways Maintenance Update", exact=False).click()
     page.locator("#cqa-remove").click()
+    _wait_text(page, "#cqa-remove-result", "This cannot be undone")  # asked first
+    page.locator("#cqa-remove-yes").click()
     _wait_text(page, "body", "Removed “Highways Maintenance Update”")
     page.wait_for_function(
         "() => !document.querySelector('#cqa-library').innerText.includes('Highways Maintenance Update')")

@@ -92,6 +92,7 @@ def test_cli_ask_file_json_one_object_per_line(seed_index, tmp_path):
     first = json.loads(out[0])
     assert set(first) == {"question", "answer", "abstained", "citations"}
     assert set(first["citations"][0]) == {
-        "rank", "source", "title", "date", "paragraph", "heading", "page", "score", "text", "highlight"}
+        "rank", "source", "title", "date", "paragraph", "heading", "page", "score", "text", "highlight",
+        "committee", "meeting_date", "item", "scanned"}
     assert first["citations"][0]["paragraph"] == "9"
     assert json.loads(out[1])["citations"][0]["paragraph"] == "5"  # "Pension Fund ... 92% funded"

@@ -203,7 +203,7 @@ def test_unexpected_exception_becomes_one_line_reason(tmp_path, monkeypatch):
     path = tmp_path / "notes.txt"
     path.write_text(GOOD_TEXT, encoding="utf-8")
 
-    def broken(_path):
+    def broken(_path, *_ocr):
         raise ValueError(f"parser bug\nwhile reading {path}")
 
     monkeypatch.setattr(ingest.report, "read_document", broken)

@@ -149,6 +149,40 @@ def test_sidecar_wins_and_is_recorded(tmp_path):
     assert meta.doubtful == ()
 
 
+def test_ocr_specks_before_a_scanned_heading_are_dropped():
+    page = Page(1, ("RNILLE, 3", "nip MINUTES", "Se: FORMAL MEETING OF CITY COUNCIL", "te »",
+                    "Od NZ City Hall, 206 S. Main Street, Council Chambers", "Monday, May 22, 2023 - 5:30 p.m.",
+                    "1. CALL TO ORDER"), scanned=True)
+    meta = extract_metadata(Document("Council_2023_05_23.pdf", (page,)),
+                            Path("/corpus/greenville-city-council/Council_2023_05_23.pdf"))
+    assert (meta.title, meta.date, meta.council) == ("Minutes – City Council", "2023-05-22", "Greenville City Council")
+    assert meta.committee == "City Council"  # "Formal Meeting of City Council" is never the council's name
+    # the same lines in a text layer are left as printed
+    text = extract_metadata(Document("x.pdf", (Page(1, page.lines),)))
+    assert text.title != "Minutes – City Council"
+
+
+def test_generic_minutes_title_takes_the_kind_of_meeting_from_the_file_name():
+    lines = ["MINUTES OF PROCEEDINGS AT MEETING OF LIMERICK CITY AND COUNTY",
+             "COUNCIL HELD IN THE COUNCIL CHAMBER, DOORADOYLE, AND ONLINE, ON", "MONDAY, 31ST MARCH, 2025, AT 3PM.",
+             "", "PRESENT IN THE CHAIR: Councillor D. McSweeney."]
+    named = extract_metadata(_doc(lines, source="Minutes_-_Ordinary_Meeting_of_Limerick_City_and_County_Council.md"))
+    assert named.title == "Minutes of Proceedings at Ordinary Meeting of Limerick City and County Council"
+    assert named.date == "2025-03-31"
+    plain = extract_metadata(_doc(lines, source="minutes-2025-03-31.md"))
+    assert plain.title == "Minutes of Proceedings at Meeting of Limerick City and County Council"
+
+
+def test_a_line_cut_mid_sentence_or_a_bracket_tail_is_not_the_title():
+    page = Page(1, ("(PUBLIC AUDIT (WALES) ACT 2004", "ACCOUNTS AND AUDIT (WALES) REGULATIONS 2014) .",
+                    "Tintern Community Council", "NOTICE is hereby given that the audit for the",
+                    "year ended 31 March 2019 was completed on", "14 September 2019"), scanned=True)
+    meta = extract_metadata(Document("Notice_of_Conclusion_of_audit_2018-19.pdf", (page,)))
+    assert (meta.title, meta.source("title"), meta.doubtful) == (
+        "Notice of Conclusion of audit 2018-19", "file name", ("title",))
+    assert (meta.council, meta.date) == ("Tintern Community Council", "2019-09-14")
+
+
 def test_old_constructor_still_works():
     meta = ReportMeta("A title", None, None, None)
     assert meta.committee is None and meta.provenance == () and meta.doubtful == ()
@@ -179,10 +213,10 @@ def test_shared_corpus_metadata_matches_the_manifest(shared_councils):
                   row["entry"]["title"], row["entry"]["date"], row["entry"]["council"])
     share = bench.shares(rows)
     print(share, skipped)
-    assert len(rows) >= 30 and len(skipped) == 3
+    assert len(rows) >= 39 and not skipped  # the scanned PDFs are read by OCR
     assert share["council"] >= 0.9
     # where the document prints the manifest's date, it is found; appendices dated only by
     # the meeting they were filed under cannot be (see bench/metadata.py)
     assert share["date (printed)"] >= 0.9 and share["date"] >= 0.7
     # many manifest titles are descriptions or file names rather than what the document prints
-    assert share["title (printed)"] >= 0.8 and share["title"] >= 0.7
+    assert share["title (printed)"] >= 0.9 and share["title"] >= 0.7
