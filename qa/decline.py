@@ -52,7 +52,10 @@ DECLINE_BY_MODEL: dict[str, DeclineParams] = {
 }
 """Models whose similarities are scaled otherwise get their own thresholds, calibrated the same way.
 all-mpnet-base-v2, dev set over the whole shared corpus: 12 of the 16 questions nothing answers
-declined, 2 of 95 answerable ones (2 %); 0.50 would decline 14 of 16 but 5 answerable (5.3 %)."""
+declined, 2 of 95 answerable ones (2 %); 0.50 would decline 14 of 16 but 5 answerable (5.3 %).
+Re-checked on the round-3 dev set (161 questions, 40 reports): 14 of 20 declined, 3 of 141
+answerable (2.1 %), still the best within 5 %: min_dense 0.45 gives 14 of 20 with 6 answerable
+(4.3 %), 0.50 gives 17 of 20 with 8 (5.7 %)."""
 
 
 def decline_params(model: str) -> DeclineParams:
