@@ -95,17 +95,26 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
-def with_listing(meta: ReportMeta, path: Path) -> ReportMeta:
-    """``meta`` with the meeting date, agenda item and listings its sidecar records (if any)."""
+def read_sidecar_json(path: Path) -> dict:
+    """The JSON object of the sidecar ``<file>.meta.json`` beside ``path`` (empty when there is
+    none); a sidecar that is not a JSON object is an :class:`UnreadableReport` naming it."""
     sidecar = sidecar_path(Path(path))
     if not sidecar.exists():
-        return meta
+        return {}
     try:
         data = json.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UnreadableReport(sidecar.name, f"sidecar metadata is not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise UnreadableReport(sidecar.name, "sidecar metadata must be a JSON object")
+    return data
+
+
+def with_listing(meta: ReportMeta, path: Path) -> ReportMeta:
+    """``meta`` with the meeting date, agenda item and listings its sidecar records (if any)."""
+    data = read_sidecar_json(path)
+    if not data:
+        return meta
     raw = data.get("listings") if isinstance(data.get("listings"), list) else []
     listings = tuple(Listing.from_json(x) for x in raw if isinstance(x, dict))
     meeting_date = str(data["meeting_date"]) if data.get("meeting_date") else None

@@ -9,12 +9,11 @@ words (dates, council and meeting names, the first page's lines) in :mod:`ingest
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from pathlib import Path
 
-from ingest.errors import UnreadableReport
+from ingest.listings import read_sidecar_json
 from ingest.metadata_text import (
     _BODY_WORDS,
     _COUNCIL,
@@ -160,15 +159,7 @@ def _council(document: Document, top: list[str], folder: str | None) -> tuple[st
 
 def read_sidecar(path: Path) -> dict[str, str]:
     """The quoted fields a sidecar ``<file>.meta.json`` beside ``path`` sets (none when there is none)."""
-    sidecar = path.with_name(path.name + ".meta.json")
-    if not sidecar.exists():
-        return {}
-    try:
-        data = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UnreadableReport(sidecar.name, f"sidecar metadata is not valid JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise UnreadableReport(sidecar.name, "sidecar metadata must be a JSON object")
+    data = read_sidecar_json(path)
     return {k: str(v) for k, v in data.items() if k in SIDECAR_FIELDS and v}
 
 
