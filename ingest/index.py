@@ -7,7 +7,6 @@ be read are reported with their reason; the rest of the batch goes on.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING
 from ingest.edit import REREAD, sidecar_meta, stored_meta_in, update_meta
 from ingest.embed import WINDOW_OVERLAP_SENTENCES, WINDOW_WORDS, Embedder
 from ingest.errors import BuildMismatch, CouncilQAError, UnreadableReport
+from ingest.hashing import file_sha256
 from ingest.index_format import BuildParams, check_build, check_model, read_manifest
 from ingest.readers import SUPPORTED_SUFFIXES
 from ingest.records import Report, ReportMeta
@@ -73,14 +73,6 @@ class IngestSummary:
     @property
     def changed(self) -> bool:
         return any(r.status in (Status.ADDED, Status.UPDATED, Status.REMOVED) for r in self.results)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:

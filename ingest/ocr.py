@@ -18,7 +18,6 @@ so a re-ingest, an ingest into a new index and ``council-qa paragraphs`` all reu
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import UnreadableReport
+from ingest.hashing import file_sha256
 
 DPI = 300
 MAX_PIXELS = 40_000_000
@@ -231,14 +231,6 @@ def _read_page(settings: OcrSettings, image: bytes, dpi: int, languages: set[str
 # The cache
 
 
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def cache_path(settings: OcrSettings, digest: str) -> Path | None:
     """The cache file of a file's OCR under these settings (None: no cache)."""
     if not settings.cache_dir:
@@ -287,7 +279,7 @@ def recognise(path: Path, numbers: Sequence[int], settings: OcrSettings,
     if len(numbers) > MAX_OCR_PAGES:
         raise UnreadableReport(path.name, f"too many pages without a text layer to read by OCR ({len(numbers):,}; "
                                           f"at most {MAX_OCR_PAGES:,})")
-    where = cache_path(settings, file_digest(path))
+    where = cache_path(settings, file_sha256(path))
     pages = _load_cache(where, numbers)
     if pages is None:
         languages = installed_languages(settings.tesseract, path.name)
