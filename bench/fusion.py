@@ -43,6 +43,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from qa import retrieve as rt
+    from qa.evaluate import as_gold_citation
     from qa.gold import answerable, load_gold_files
     from qa.metrics import mean_metrics, question_metrics
     from qa.records import Filters
@@ -57,13 +58,15 @@ def main() -> None:
         scope = reader.allowed_report_ids(Filters(reports=tuple(g.sources))) if args.named else None
         gathered.append(rt.gather(reader, g.question, qv, "hybrid", scope))
     pids = {pid for c in gathered for pid in c.flags}
-    labels = {pid: (p.source, p.cited_label) for pid, (p, _, _) in reader.paragraphs(pids).items()}
+    labels = {pid: (p.source, p.cited_label, p.label) for pid, (p, _, _) in reader.paragraphs(pids).items()}
     print(f"{len(gold)} questions, index {args.index} ({len(indexed)} reports, {reader.model_name}), "
           f"{'report named' if args.named else 'corpus-wide'}")
     print(f"{'variant':24s} hit@1  hit@5  mrr@10 ndcg@10")
     for name, params in variants(args.named).items():
-        per = [question_metrics([labels[p] for p, _ in rt.rank(c, named=args.named, params=params)[:10]],
-                                g.citations) for g, c in zip(gold, gathered, strict=True)]
+        per = []
+        for g, c in zip(gold, gathered, strict=True):
+            ranked = rt.rank(c, named=args.named, params=params)[:10]
+            per.append(question_metrics([as_gold_citation(labels[p], g.citations) for p, _ in ranked], g.citations))
         m = mean_metrics(per)
         print(f"{name:24s} {m['hit@1']:.3f}  {m['hit@5']:.3f}  {m['mrr@10']:.3f}  {m['ndcg@10']:.3f}")
 

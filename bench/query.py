@@ -67,7 +67,9 @@ def bench_index(index_dir: Path, repeats: int) -> np.ndarray:
         times.append((time.perf_counter() - t) * 1000)
     print(f"  answer   (hybrid) p50 {pct(times, 50):6.1f} ms   p95 {pct(times, 95):6.1f} ms  (adds sentence scoring)")
     print(f"  peak RSS {rss_mb():.0f} MB")
-    vectors = reader.vectors.index.reconstruct_n(0, reader.vectors.ntotal)
+    from ingest.vector_index import all_vectors
+
+    _, vectors = all_vectors(reader.vectors)  # flat or IVF
     queries = model.encode(qs)
     return vectors, queries
 

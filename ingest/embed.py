@@ -151,6 +151,59 @@ def load_embedder(model: str | None = None, *, precision: str | None = None) -> 
     return SentenceTransformerEmbedder(name=name, model=st, dimension=int(dim), precision=mode)
 
 
+QUERY_BACKEND_ENV = "COUNCIL_QA_QUERY_BACKEND"
+"""``torch`` makes :func:`load_query_embedder` use the torch model even when an ONNX export exists
+(for comparison: ``bench/cli.py``); unset or ``auto``: the export when there is one."""
+QUERY_BACKENDS = ("auto", "torch")
+
+
+def load_query_embedder(model: str | None = None, *, backend: str | None = None) -> Embedder:
+    """The embedder for questions and answer sentences: the model's ONNX export run by onnxruntime
+    when one of its current weights is cached (no torch imported: a one-shot ask in about a
+    second), else the torch model from :func:`load_embedder`, which is then exported for next
+    time (:func:`export_for_queries`). ``+int8`` models always run on torch.
+
+    ``backend`` ``"auto"`` or ``"torch"`` (``None``: ``$COUNCIL_QA_QUERY_BACKEND``, else auto).
+    """
+    import os
+
+    from ingest.errors import CouncilQAError
+
+    name = model or DEFAULT_MODEL
+    backend = backend or os.environ.get(QUERY_BACKEND_ENV) or "auto"
+    if backend not in QUERY_BACKENDS:
+        raise CouncilQAError(f"query backend {backend!r} is not one of {', '.join(QUERY_BACKENDS)}")
+    if backend == "torch" or name.endswith(INT8_SUFFIX):
+        return load_embedder(name)
+    from ingest.onnx_encoder import load_onnx_embedder
+
+    fast = load_onnx_embedder(name)
+    if fast is not None:
+        return fast
+    embedder = load_embedder(name)
+    export_for_queries(embedder)
+    return embedder
+
+
+def export_for_queries(embedder: SentenceTransformerEmbedder) -> Path | None:
+    """Export a loaded torch model to ONNX for :func:`load_query_embedder` (reused when already
+    there; about 7 s for MiniLM and 16 s for mpnet on 2 cores). Returns its folder, or None for an
+    ``+int8`` model or when the export fails, which is logged as a warning: the torch model still
+    answers, and the next load tries again."""
+    import logging
+
+    if embedder.name.endswith(INT8_SUFFIX):
+        return None
+    from ingest.onnx_encoder import OnnxExportError, export_onnx
+
+    try:
+        return export_onnx(embedder)
+    except (OnnxExportError, ImportError, OSError, RuntimeError, ValueError) as exc:
+        logging.getLogger(__name__).warning("no ONNX export of %s for fast questions: %s",
+                                            embedder.name, " ".join(str(exc).split())[:300])
+        return None
+
+
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;:])\s+(?=[\"'“‘(\[A-Z0-9£•])|\n+")
 
 

@@ -53,7 +53,8 @@ class FileResult:
 
 @dataclass
 class IngestSummary:
-    index_dir: Path
+    index_dir: Path | str
+    """The index folder, or a Milvus index's spec (``milvus:FILE.db``, ``milvus://HOST:PORT/NAME``)."""
     results: list[FileResult] = field(default_factory=list)
     embedded_windows: int = 0
     seconds: float = 0.0
@@ -167,6 +168,24 @@ def read_in_order(paths: Sequence[Path], ocr: OcrSettings | None = None,
     yield from read_reports(paths, ocr=ocr, on_ocr=on_ocr)
 
 
+Reads = Iterator[tuple[Path, Report | UnreadableReport]]
+
+
+def reads_and_embedder(todo: Sequence[tuple[Path, str]], embedder: Embedder | None, model: str | None,
+                       ocr: OcrSettings | None, on_ocr: OcrProgress | None, workers: str | None = None,
+                       ray_cpus: int | None = None) -> tuple[Reads, _LazyEmbedder]:
+    """The files' reports in order, and the embedder a sink embeds their windows with. With
+    ``workers`` ``ray[:ADDRESS]`` files are read and their windows embedded by Ray tasks, and the
+    embedder hands the sink the vectors they made (:mod:`ingest.ray_workers`)."""
+    paths = [p for p, _ in todo]
+    if workers is None:
+        return read_in_order(paths, ocr, on_ocr), _LazyEmbedder(embedder, model)
+    from ingest.ray_workers import read_and_embed
+
+    reads, precomputed = read_and_embed(paths, workers, embedder, model, ocr, ray_cpus)
+    return reads, _LazyEmbedder(precomputed, None)
+
+
 class _Batch:
     """Applies a batch of reports and removals to a generation opened on first need."""
 
@@ -238,6 +257,18 @@ class _Batch:
             self.writer.abort()
 
 
+def model_for(manifest: dict | None, embedder: Embedder | None, model: str | None, where: Path) -> str | None:
+    """The model to embed with: the index's own (``manifest``; an ``embedder`` or ``model`` given must
+    be it), else ``model`` (None: the default) for a new index."""
+    if manifest is None:
+        return model
+    if embedder is not None:
+        check_model(manifest, embedder.name, embedder.dimension, where)
+    elif model is not None and model != manifest["model"]:
+        raise BuildMismatch(where, "model", f"'{manifest['model']}'", f"'{model}'")
+    return model or manifest["model"]
+
+
 def ingest_paths(
     paths: Sequence[str | Path],
     index_dir: str | Path,
@@ -250,6 +281,7 @@ def ingest_paths(
     on_result: Callable[[FileResult], None] | None = None,
     ocr: OcrSettings | None = None,
     on_ocr: OcrProgress | None = None,
+    workers: str | None = None, ray_cpus: int | None = None,
 ) -> IngestSummary:
     """Add, update (and with ``prune`` remove) reports in the index at ``index_dir``.
 
@@ -259,8 +291,14 @@ def ingest_paths(
     a failed file stays as it was. ``kept_as`` maps a file read from a staging place to the
     path it will be kept at (recorded in the index instead), for uploads moved in afterwards.
     Scanned PDF pages are read by OCR with ``ocr`` (default: :meth:`OcrSettings.default`),
-    cached by content hash; ``on_ocr(file, pages done, pages)`` follows it.
+    cached by content hash; ``on_ocr(file, pages done, pages)`` follows it. ``milvus:FILE.db`` or
+    ``milvus://HOST:PORT/NAME`` is a Milvus index (:mod:`ingest.milvus_sink`); ``workers``
+    ``ray[:ADDRESS]`` reads and embeds on Ray (``ray_cpus``: a local Ray's size).
     """
+    if isinstance(index_dir, str) and index_dir.startswith("milvus:"):
+        from ingest.milvus_sink import ingest_milvus
+        return ingest_milvus(paths, index_dir, embedder=embedder, model=model, prune=prune, progress=progress,
+                             on_result=on_result, ocr=ocr, on_ocr=on_ocr, workers=workers, ray_cpus=ray_cpus)
     started = time.perf_counter()
     index_dir = Path(index_dir)
     files = expand_paths(paths)
@@ -268,24 +306,18 @@ def ingest_paths(
     summary = IngestSummary(index_dir=index_dir, on_result=on_result)
     with WriterLock(index_dir):
         manifest = read_manifest(index_dir)
-        if manifest is not None:
-            if embedder is not None:
-                check_model(manifest, embedder.name, embedder.dimension, index_dir)
-            elif model is not None and model != manifest["model"]:
-                raise BuildMismatch(index_dir, "model", f"'{manifest['model']}'", f"'{model}'")
-            model = model or manifest["model"]
+        model = model_for(manifest, embedder, model, index_dir)
         known, skipped = sources_in(index_dir, manifest) if manifest else ({}, {})
         stored = stored_meta_in(index_dir, manifest) if manifest else {}
         relabel: dict[str, tuple[Path, ReportMeta]] = {}
         todo = _plan(files, known, skipped, summary, relabel, stored)
-        seen = {p.name for p in files}
-        removed = sorted(set(known) - seen) if prune else []
-        lazy = _LazyEmbedder(embedder, model)
+        removed = sorted(set(known) - {p.name for p in files}) if prune else []
+        reads, lazy = reads_and_embedder(todo, embedder, model, ocr, on_ocr, workers, ray_cpus)
         batch = _Batch(index_dir, lazy, manifest, summary)
         try:
             for source, (path, meta) in relabel.items():
                 batch.relabel(path, source, meta)
-            _apply(batch, todo, removed, summary, progress, kept_as or {}, ocr, on_ocr)
+            _apply(batch, todo, removed, summary, progress, kept_as or {}, reads)
             batch.commit()
         except BaseException:
             batch.abort()
@@ -300,13 +332,14 @@ def ingest_paths(
 
 
 def _apply(batch: _Batch, todo: Sequence[tuple[Path, str]], removed: Sequence[str], summary: IngestSummary,
-           progress: Progress | None, kept_as: dict[Path, Path], ocr: OcrSettings | None = None,
-           on_ocr: OcrProgress | None = None) -> None:
+           progress: Progress | None, kept_as: dict[Path, Path], reads: Reads) -> None:
+    """Removals, then each file's report (``reads``, in ``todo``'s order) added to ``batch``, the local
+    :class:`_Batch` or a Milvus one (:class:`ingest.milvus_sink.MilvusBatch`)."""
     for source in removed:
         batch.remove(source)
     digests = dict(todo)
     total = len(todo)
-    for n, (path, outcome) in enumerate(read_in_order([p for p, _ in todo], ocr, on_ocr), start=1):
+    for n, (path, outcome) in enumerate(reads, start=1):
         if isinstance(outcome, UnreadableReport):
             result = FileResult(path.name, str(path), Status.FAILED, 0, outcome.reason)
         else:

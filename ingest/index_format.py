@@ -7,7 +7,8 @@ and nothing else of each other. Layout (format version 3)::
       manifest.json        format, version, build parameters, current generation, counts, times
       gen-000007/
         council.sqlite     reports, paragraphs, windows, skipped files, FTS5 paragraphs_fts
-        windows.faiss      IndexIDMap2(IndexFlatIP): ids are windows.id in the database
+        windows.faiss      ids are windows.id in the database: IndexIDMap2(IndexFlatIP), or past
+                           a size IndexIVFFlat (manifest "vectors", see ingest.vector_index)
       .lock                one writer at a time
 
 The manifest is the commit point: a generation folder it does not name is never read.
@@ -166,13 +167,20 @@ def read_manifest(index_dir: Path) -> dict | None:
     return manifest
 
 
-def new_manifest(params: BuildParams, generation: str, counts: dict, created_at: str, now: str) -> dict:
+def new_manifest(params: BuildParams, generation: str, counts: dict, created_at: str, now: str,
+                 vectors: dict | None = None) -> dict:
+    """``vectors``: the kind of vector index (:func:`ingest.vector_index.finalise`); None: exact.
+    A manifest without the field (written before IVF existed) means exact search."""
+    from ingest.vector_index import faiss_name
+
+    spec = vectors or {"kind": "flat"}
     return {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         **params.to_manifest(),
         "metric": METRIC,
-        "faiss_index": FAISS_INDEX,
+        "faiss_index": faiss_name(spec),
+        "vectors": spec,
         "generation": generation,
         "counts": counts,
         "created_at": created_at,

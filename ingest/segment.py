@@ -41,6 +41,7 @@ from ingest.segment_rules import (
     _join,
     _Line,
     _looks_like_heading_text,
+    looks_like_figures,
     looks_tabular,
     parse_label,
     plausible_next,
@@ -267,7 +268,11 @@ class _Segmenter(_Checks):
             return True
         # the rest of an over-long paragraph: a restart in it is a list, not new numbering
         self.tail = self._too_long(line, lines, i)
-        self.tail_of = self.label if self.tail else None
+        # A run-on table cut where it passed the limit is a table, not the rest of the printed
+        # paragraph: its blocks are cited by page (Kent's budget amendments: a table row "41"
+        # had carried pages 38-47 of amendment forms as "para 41").
+        run_on_table = self.tail and looks_like_figures(" ".join(self.parts[-12:]))
+        self.tail_of = self.label if self.tail and not run_on_table else None
         return self.tail
 
     def _text(self, line: _Line) -> None:

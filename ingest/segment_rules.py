@@ -71,6 +71,13 @@ def looks_tabular(text: str) -> bool:
     return words >= 25 and len(_SENTENCE_END.findall(text)) * 100 < 1.5 * words
 
 
+def looks_like_figures(text: str) -> bool:
+    """A table of figures: :func:`looks_tabular`, with at least one word in twelve a number
+    ("TOTAL REMOVAL OF PRIOR YEAR CONTRIBUTIONS -10,640 -14,200 -14,200 42 Drawdowns ...")."""
+    words = text.split()
+    return looks_tabular(text) and sum(any(c.isdigit() for c in w) for w in words) * 12 >= len(words)
+
+
 def parse_label(label: str) -> tuple[int, ...]:
     """``"3.2"`` -> ``(3, 2)``."""
     return tuple(int(part) for part in label.split("."))

@@ -4,8 +4,9 @@
    the current generation's database (SQLite backup API) and vectors into ``gen-N.tmp-<pid>``,
    where N is above every generation number ever seen in the folder, so numbers never collide.
 2. add and remove reports (:mod:`ingest.rows`) inside one transaction; embed pending windows.
-3. :meth:`GenerationWriter.seal`: commit, write the vectors, fsync both, rename the folder to
-   ``gen-N`` and fsync the index folder.
+3. :meth:`GenerationWriter.seal`: commit, choose the vectors' kind (exact, or IVF past a size:
+   :func:`ingest.vector_index.finalise`), write them, fsync both, rename the folder to ``gen-N``
+   and fsync the index folder.
 4. :meth:`GenerationWriter.switch`: replace ``manifest.json`` (write aside, fsync,
    ``os.replace``): the commit point.
 5. :meth:`GenerationWriter.tidy`: delete generations older than the previous one.
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest import vector_index
 from ingest.embed import Embedder
 from ingest.errors import IndexBusy, NoSpace
 from ingest.index_format import (
@@ -46,6 +48,7 @@ from ingest.index_format import (
     read_manifest,
     write_manifest,
 )
+from ingest.vector_index import EditableVectors, empty_flat, finalise, spec_of
 
 EMBED_BATCH = 2048
 """Windows are embedded this many at a time, across reports (the model sorts them by length)."""
@@ -94,12 +97,6 @@ def recover(index_dir: Path, manifest: dict | None, keep_previous: str | None = 
         tmp.unlink()
 
 
-def _empty_faiss(dimension: int):  # noqa: ANN202 - faiss has no type stubs
-    import faiss
-
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-
-
 class PendingWindows:
     """Windows written to the database but not yet embedded: embedding many reports' windows in
     one call lets the model batch windows of similar length together."""
@@ -125,11 +122,15 @@ class PendingWindows:
 class GenerationWriter:
     """Builds generation N+1 of ``index_dir`` beside generation N and commits it."""
 
-    def __init__(self, index_dir: Path, params: BuildParams) -> None:
+    def __init__(self, index_dir: Path, params: BuildParams, *, ivf_threshold: int | None = None) -> None:
+        """``ivf_threshold``: vectors past which the generation is stored as IVF (None:
+        :data:`ingest.vector_index.IVF_THRESHOLD`, read when sealing)."""
         self.index_dir = Path(index_dir)
         self.params = params
+        self.ivf_threshold = ivf_threshold
         self.conn: sqlite3.Connection | None = None
-        self.vectors = None
+        self.vectors: EditableVectors | None = None
+        self.vector_spec: dict = {"kind": "flat"}
         self.pending = PendingWindows()
         self.tmp: Path | None = None
         self.final: Path | None = None
@@ -157,9 +158,10 @@ class GenerationWriter:
                 src.backup(dst)
                 src.close()
                 dst.close()
-                self.vectors = faiss.read_index(str(current / VECTORS))
+                self.vectors = EditableVectors(faiss.read_index(str(current / VECTORS)))
+                self.vector_spec = spec_of(manifest)
             else:
-                self.vectors = _empty_faiss(self.params.dimension)
+                self.vectors = EditableVectors(empty_flat(self.params.dimension))
             self.conn = sqlite3.connect(self.tmp / DATABASE, isolation_level=None)
             self.conn.execute("PRAGMA foreign_keys = ON")
             self.conn.executescript(SCHEMA)
@@ -181,6 +183,7 @@ class GenerationWriter:
             raise RuntimeError("seal() before prepare()")
         if self.pending.ids:
             raise RuntimeError("seal() with windows not yet embedded")
+        threshold = vector_index.IVF_THRESHOLD if self.ivf_threshold is None else self.ivf_threshold
         with _disk_errors(self.index_dir):
             conn.execute("COMMIT")
             self.counts = {
@@ -194,7 +197,9 @@ class GenerationWriter:
             if self.counts["windows"] != self.counts["vectors"]:
                 raise RuntimeError(
                     f"index inconsistent: {self.counts['windows']} windows, {self.counts['vectors']} vectors")
-            faiss.write_index(self.vectors, str(self.tmp / VECTORS))
+            index, self.vector_spec = finalise(self.vectors.index, self.vector_spec, threshold=threshold)
+            self.vectors = EditableVectors(index)
+            faiss.write_index(index, str(self.tmp / VECTORS))
             for name in (DATABASE, VECTORS):
                 fsync_file(self.tmp / name)
             fsync_dir(self.tmp)
@@ -210,7 +215,8 @@ class GenerationWriter:
         stamp = now()
         created = (self._previous or {}).get("created_at", stamp)
         with _disk_errors(self.index_dir):
-            write_manifest(self.index_dir, new_manifest(self.params, self.final.name, self.counts, created, stamp))
+            write_manifest(self.index_dir, new_manifest(self.params, self.final.name, self.counts, created, stamp,
+                                                         vectors=self.vector_spec))
         return self.final.name
 
     # -- 5. tidy ----------------------------------------------------------------------

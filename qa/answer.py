@@ -34,7 +34,7 @@ def cite(hit: Hit) -> str:
     r = hit.report
     return wording.cite(r.title, r.date, label, p.page, heading=p.heading, ambiguous=hit.ambiguous_label,
                         listing=(r.committee, r.meeting_date, r.item) if r.meeting_date else None,
-                        scanned=p.scanned)
+                        scanned=p.scanned, part=bool(p.part_of))
 
 
 @dataclass(frozen=True)

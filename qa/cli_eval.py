@@ -45,7 +45,7 @@ def _eval_answers(args: argparse.Namespace, reader, gold: list, named: dict) -> 
     return eval_report.answers_to_json(result)
 
 
-def cmd_eval(args: argparse.Namespace, index_dir: Path) -> int:
+def cmd_eval(args: argparse.Namespace, index_dir: Path | str) -> int:
     from qa import eval_report
     from qa import evaluate as ev
     from qa.records import Filters
@@ -61,7 +61,7 @@ def cmd_eval(args: argparse.Namespace, index_dir: Path) -> int:
     def search(question: str, mode: str) -> list[tuple[str, str]]:
         filters = Filters(reports=named[question]) if args.with_report else Filters()
         hits = retrieve(reader, reader.embedder, question, k=10, mode=mode, filters=filters)
-        return [(h.paragraph.source, h.paragraph.cited_label) for h in hits]
+        return [(h.paragraph.source, h.paragraph.cited_label, h.paragraph.label) for h in hits]
 
     modes = list(MODES) if args.mode == "all" else [args.mode]
     result = ev.evaluate(gold, search, modes, k=10, indexed_sources=indexed)

@@ -18,8 +18,9 @@ from ingest.errors import CouncilQAError
 from qa.gold import GoldQuestion, gold_sources
 from qa.metrics import METRIC_KEYS, Citation, first_relevant_rank, hit_curve, mean_metrics, question_metrics
 
-SearchFn = Callable[[str, str], Sequence[tuple[str, str]]]
-"""``search(question, mode)`` -> ranked ``(source, label)`` pairs, best first."""
+SearchFn = Callable[[str, str], Sequence[tuple[str, ...]]]
+"""``search(question, mode)`` -> ranked ``(source, label)`` pairs, best first, or ``(source,
+cited label, block label)`` triples for paragraphs that are parts of a longer printed one."""
 
 FAIL_K = 5
 """A question fails when nothing relevant is in its top ``FAIL_K``."""
@@ -75,6 +76,15 @@ def _percentile(values: Sequence[float], pct: float) -> float:
     return ordered[rank - 1]
 
 
+def as_gold_citation(hit: Sequence[str], gold: Sequence[Citation]) -> Citation:
+    """A hit as ``(source, label)``: the printed paragraph's label it is cited by, or, when the
+    gold names the very block (``p4-4``) of a paragraph cut into parts, that block's label."""
+    source, cited = str(hit[0]), str(hit[1])
+    if len(hit) > 2 and (source, str(hit[2])) in set(gold):
+        return source, str(hit[2])
+    return source, cited
+
+
 def evaluate(
     gold: Sequence[GoldQuestion],
     search: SearchFn,
@@ -105,8 +115,8 @@ def evaluate(
             start = time.perf_counter()
             hits = search(q.question, mode)
             elapsed = (time.perf_counter() - start) * 1000.0
-            retrieved = tuple((str(s), str(label)) for s, label in list(hits)[:k])
             gold_cites = q.citations
+            retrieved = tuple(as_gold_citation(hit, gold_cites) for hit in list(hits)[:k])
             per_question.append(QuestionResult(
                 id=q.id,
                 question=q.question,

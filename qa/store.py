@@ -16,10 +16,14 @@ import numpy as np
 from ingest.embed import Embedder
 from ingest.errors import CouncilQAError, IndexMissing, NotInIndex
 from ingest.index_format import DATABASE, MANIFEST, REPORT_COLUMNS, VECTORS, check_model, read_manifest
+from ingest.milvus_format import is_milvus
 from ingest.records import Paragraph
+from ingest.vector_index import prepare_for_search
 from qa.records import Filters, ReportInfo
 
 _REPORT_COLUMNS = ", ".join(REPORT_COLUMNS)
+COLUMN_WEIGHTS = (1.0, 0.6, 0.3)
+"""BM25 weights of a paragraph's text, its heading and its report's title (both backends)."""
 
 
 class IndexReader:
@@ -35,6 +39,8 @@ class IndexReader:
         # check_same_thread=False: the app's worker threads share this read-only handle.
         self.db = sqlite3.connect(f"file:{gen / DATABASE}?mode=ro", uri=True, check_same_thread=False)
         self.vectors = faiss.read_index(str(gen / VECTORS))
+        prepare_for_search(self.vectors, manifest)
+        self._report_windows: dict[int, np.ndarray] = {}
         self._reports: dict[int, ReportInfo] = {}
         for row in self.db.execute(f"SELECT id, {_REPORT_COLUMNS} FROM reports"):
             doubtful = tuple(d for d in (row[-1] or "").split(",") if d)
@@ -69,9 +75,9 @@ class IndexReader:
         if self._embedder is None:
             with self._embedder_lock:
                 if self._embedder is None:
-                    from ingest.embed import load_embedder
+                    from ingest.embed import load_query_embedder
 
-                    model = load_embedder(self.model_name)
+                    model = load_query_embedder(self.model_name)
                     self.check_embedder(model.name, model.dimension)
                     self._embedder = model
         return self._embedder
@@ -101,26 +107,7 @@ class IndexReader:
 
     def allowed_report_ids(self, filters: Filters) -> set[int] | None:
         """Report ids passing ``filters``; None when nothing is filtered."""
-        if not (filters.reports or filters.council or filters.since or filters.until or filters.committee):
-            return None
-        wanted = set(filters.reports)
-        unknown = wanted - {r.source for r in self._reports.values()}
-        if unknown:
-            raise NotInIndex(sorted(unknown))
-        out = set()
-        for rid, r in self._reports.items():
-            if wanted and r.source not in wanted:
-                continue
-            if filters.council and (r.council or "").lower() != filters.council.lower():
-                continue
-            if filters.committee and not _in_committee(r, filters.committee):
-                continue
-            if filters.since and (r.date is None or r.date < filters.since):
-                continue
-            if filters.until and (r.date is None or r.date > filters.until):
-                continue
-            out.add(rid)
-        return out
+        return allowed_ids(self._reports, filters)
 
     # -- paragraphs --------------------------------------------------------------------
     def paragraphs(self, ids: Iterable[int]) -> dict[int, tuple[Paragraph, ReportInfo, bool]]:
@@ -159,13 +146,18 @@ class IndexReader:
         return [(pid, rid, bool(numbered), bool(tabular)) for pid, rid, numbered, tabular in rows]
 
     def window_ids_for_reports(self, report_ids: set[int]) -> np.ndarray:
-        marks = ",".join("?" * len(report_ids))
-        rows = self.db.execute(
-            f"SELECT w.id FROM windows w JOIN paragraphs p ON p.id = w.paragraph_id"
-            f" WHERE p.report_id IN ({marks})",
-            list(report_ids),
-        )
-        return np.fromiter((r[0] for r in rows), dtype=np.int64)
+        """The window ids of these reports, each report's read once and kept (at a million
+        paragraphs one JOIN over 399 reports took 0.8 s: ``bench/scale.py``)."""
+        parts = []
+        for rid in sorted(report_ids):
+            ids = self._report_windows.get(rid)
+            if ids is None:
+                rows = self.db.execute(
+                    "SELECT w.id FROM windows w JOIN paragraphs p ON p.id = w.paragraph_id WHERE p.report_id = ?",
+                    (rid,))
+                ids = self._report_windows[rid] = np.fromiter((r[0] for r in rows), dtype=np.int64)
+            parts.append(ids)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     def window_paragraphs(self, window_ids: Iterable[int]) -> dict[int, int]:
         ids = [int(i) for i in window_ids]
@@ -178,6 +170,17 @@ class IndexReader:
         """A paragraph's windows: (text, stored vector), in reading order."""
         rows = self.db.execute("SELECT id, text FROM windows WHERE paragraph_id = ? ORDER BY seq", (paragraph_id,))
         return [(text, self.vectors.reconstruct(int(wid))) for wid, text in rows]
+
+    def dense(self, query_vector: np.ndarray, n_windows: int, report_ids: set[int] | None
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``n_windows`` windows nearest ``query_vector`` (FAISS inner product; exact, or IVF
+        past :data:`ingest.vector_index.IVF_THRESHOLD`), within ``report_ids`` (None: everywhere):
+        (window ids, scores), best first."""
+        from ingest.vector_index import search
+
+        allowed = None if report_ids is None else self.window_ids_for_reports(report_ids)
+        scores, ids = search(self.vectors, query_vector, n_windows, allowed)
+        return ids, scores
 
     def known_terms(self, terms: Iterable[str], sources: Iterable[str] = ()) -> set[str]:
         """The terms (stemmed as the text search stems them) found in at least one paragraph, of
@@ -202,9 +205,8 @@ class IndexReader:
         """FTS5 BM25 over paragraph text, heading and report title: (paragraph id, score), best first."""
         if not match:
             return []
-        sql = (
-            "SELECT f.rowid, -bm25(paragraphs_fts, 1.0, 0.6, 0.3) AS s FROM paragraphs_fts f"
-        )
+        weights = ", ".join(map(str, COLUMN_WEIGHTS))
+        sql = f"SELECT f.rowid, -bm25(paragraphs_fts, {weights}) AS s FROM paragraphs_fts f"
         params: list = [match]
         if report_ids is not None:
             if not report_ids:
@@ -220,6 +222,31 @@ class IndexReader:
             raise CouncilQAError(f"text search failed for {match!r} ({exc})") from exc
 
 
+def allowed_ids(reports: dict[int, ReportInfo], filters: Filters) -> set[int] | None:
+    """Ids of ``reports`` passing ``filters`` (report, council, committee, dates); None when nothing
+    is filtered. Shared by both backends' readers."""
+    if not (filters.reports or filters.council or filters.since or filters.until or filters.committee):
+        return None
+    wanted = set(filters.reports)
+    unknown = wanted - {r.source for r in reports.values()}
+    if unknown:
+        raise NotInIndex(sorted(unknown))
+    out = set()
+    for rid, r in reports.items():
+        if wanted and r.source not in wanted:
+            continue
+        if filters.council and (r.council or "").lower() != filters.council.lower():
+            continue
+        if filters.committee and not _in_committee(r, filters.committee):
+            continue
+        if filters.since and (r.date is None or r.date < filters.since):
+            continue
+        if filters.until and (r.date is None or r.date > filters.until):
+            continue
+        out.add(rid)
+    return out
+
+
 def _in_committee(report: ReportInfo, committee: str) -> bool:
     """True when the report's committee, or any committee it is listed under, is ``committee``."""
     wanted = committee.lower()
@@ -228,5 +255,11 @@ def _in_committee(report: ReportInfo, committee: str) -> bool:
 
 def open_index(index_dir: str | Path, embedder: Embedder | None = None) -> IndexReader:
     """The current generation of ``index_dir`` with its own model (``embedder``, when given, must
-    be that model: tests pass a stand-in they built the index with)."""
+    be that model: tests pass a stand-in they built the index with). ``milvus:FILE.db`` or
+    ``milvus://HOST:PORT/NAME`` opens a Milvus index (:mod:`qa.milvus_reader`, the same contract; the
+    evidence viewer and the app read local indexes only)."""
+    if is_milvus(index_dir):
+        from qa.milvus_reader import MilvusIndexReader
+
+        return MilvusIndexReader.open(str(index_dir), embedder)  # type: ignore[return-value]
     return IndexReader.open(index_dir, embedder)

@@ -75,15 +75,19 @@ def paragraph_ref(label: str) -> str:
 
 
 def cite(title: str, iso_date: str | None, label: str, page: int, *, heading: str = "", ambiguous: bool = False,
-         listing: tuple[str | None, str | None, str | None] | None = None, scanned: bool = False) -> str:
+         listing: tuple[str | None, str | None, str | None] | None = None, scanned: bool = False,
+         part: bool = False) -> str:
     """"Annual Report of the Chief Executive, 13 Feb 2020, para 9"; a label that repeats in
     its report carries its heading: "…, para 6 (Possible Outcomes)". A paper with its
     ``listing`` (committee, ISO meeting date, item) names the meeting first:
     "Cabinet, 30 Jan 2025, item 5, Commissioning Plan, para 3.3". Text read by OCR says so:
-    "…, para 4, scanned page 2"."""
+    "…, para 4, scanned page 2". A later ``part`` of a printed paragraph that runs over pages
+    names its page, so the words can be found: "…, para 87, page 5"."""
     place = where(label, page)
     if ambiguous and heading and not is_unnumbered(label):
         place += f" ({heading})"
+    if part and page and not scanned and not is_unnumbered(label):
+        place += f", page {page}"
     if scanned:
         place = f"{place}, {scanned_page(page)}" if not is_unnumbered(label) else where(label, page, scanned=True)
     if listing and listing[0] and listing[1]:

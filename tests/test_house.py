@@ -105,3 +105,5 @@ def test_citation_wording_is_the_same_everywhere():
     assert cite("Minutes", None, "p4-2", 4) == "Minutes, undated, page 4"
     assert cite("Report", "2024-01-05", "6", 2, heading="Possible Outcomes", ambiguous=True) == (
         "Report, 5 Jan 2024, para 6 (Possible Outcomes)")
+    # the later part of a printed paragraph that runs over pages names the page it is on
+    assert cite("Cabinet minutes", "2025-01-30", "87", 5, part=True) == "Cabinet minutes, 30 Jan 2025, para 87, page 5"

@@ -290,3 +290,14 @@ def test_the_parts_cut_off_a_long_paragraph_are_cited_by_its_label_until_the_nex
     after_heading = [p for p in paras if p.heading == "Funding Arrangements" and not p.numbered]
     assert after_heading and all(p.part_of == "" for p in after_heading)
     assert next(p for p in paras if p.label == "5.2").part_of == ""
+
+
+def test_a_run_on_table_of_figures_cut_off_a_numbered_row_is_cited_by_page():
+    """A budget table row numbered "41" that runs on for pages is cut, and what follows is not
+    "para 41" (Kent's budget amendments had carried ten pages of amendment forms so)."""
+    row = "Drawdowns CYPE Dedicated Schools Grant reserve -14,200.0 -8,300.0 0.0 Drawdowns from reserves Core 42"
+    paras = segment(_doc(["1 TOTAL REMOVAL OF PRIOR YEAR CONTRIBUTIONS -10,640 -14,200 -14,200",
+                          *[row] * 50, "Budget Amendment Form Amendment Name: Highway Asset Maintenance.",
+                          *_prose(3)]))
+    assert next(p for p in paras if p.label == "1").numbered
+    assert len(paras) > 1 and not [p for p in paras if p.part_of]

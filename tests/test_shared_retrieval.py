@@ -39,7 +39,7 @@ def _evaluate(reader, model, named: bool):
 
     def search(question: str, mode: str):
         filters = Filters(reports=sources[question]) if named else Filters()
-        return [(h.paragraph.source, h.paragraph.cited_label)
+        return [(h.paragraph.source, h.paragraph.cited_label, h.paragraph.label)
                 for h in retrieve(reader, model, question, k=10, mode=mode, filters=filters)]
 
     return ev.evaluate(gold, search, list(MODES), indexed_sources={r.source for r in reader.reports()})
