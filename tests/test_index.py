@@ -324,3 +324,25 @@ def test_a_full_disk_is_one_line_and_the_index_is_left_as_it_was(tmp_path, monke
     assert "\n" not in str(caught.value)
     assert (ix / "manifest.json").read_text() == manifest and _snapshot(ix) == before
     assert not list(ix.glob("gen-*.tmp-*"))
+
+
+def test_words_in_more_paragraphs_than_the_cap_are_left_out_of_the_text_search(tmp_path, monkeypatch):
+    import qa.store
+
+    ix = tmp_path / "ix"
+    ingest_paths([SEED_MD], ix, embedder=EMB)
+    reader = IndexReader.open(ix, EMB)
+    try:
+        both = reader.lexical('"council" OR "sickness"', 10, None)
+        rare = reader.lexical('"sickness"', 10, None)
+        assert [pid for pid, _ in both] != [pid for pid, _ in rare]  # under the cap: both words count
+        paragraphs = reader.manifest["counts"]["paragraphs"]
+        with_council = reader._paragraphs_with('"council"')
+        assert 3 < with_council < paragraphs and reader._paragraphs_with('"sickness"') <= 3
+        monkeypatch.setattr(qa.store, "COMMON_TERM_PARAGRAPHS", 3)
+        reader._term_counts.clear()
+        assert reader.lexical('"council" OR "sickness"', 10, None) == rare
+        # when every word is common, the rarest is kept
+        assert reader._without_common_terms('"council" OR "the"') in ('"council"', '"the"')
+    finally:
+        reader.close()
