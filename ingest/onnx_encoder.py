@@ -273,7 +273,9 @@ def export_onnx(embedder: object, root: Path | None = None) -> Path:
 
     name = str(embedder.name)  # type: ignore[attr-defined]
     identity = weights_identity(name)
-    st = embedder.model  # type: ignore[attr-defined]
+    st = getattr(embedder, "model", None)
+    if st is None:
+        raise OnnxExportError(f"{name} is not a loaded sentence-transformers model")
     if identity is None:
         raise OnnxExportError(f"model {name} has none of the weight files {', '.join(WEIGHT_FILES)}")
     source = Path(str(identity["path"])).parent
