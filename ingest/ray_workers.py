@@ -137,9 +137,9 @@ def _start_ray(address: str | None, cpus: int | None) -> bool:
         kwargs.update(num_cpus=cpus or os.cpu_count() or 1, object_store_memory=OBJECT_STORE_MB * 2**20)
     try:
         ray.init(address=address, **kwargs)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - Ray raises bare Exception on a start-up timeout: worded, not swallowed
         raise CouncilQAError(f"Ray at {address or 'this machine'} cannot be started or reached "
-                             f"({' '.join(str(exc).split())[:200]})") from exc
+                             f"({' '.join(str(exc).split())[:200]}); try again, or ingest without --workers") from exc
     return True
 
 

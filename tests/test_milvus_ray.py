@@ -230,3 +230,19 @@ def test_a_ray_task_that_keeps_failing_is_retried_then_reported_by_file_name(tmp
                      on_result=lines.append)
     assert [(r.source, r.status) for r in lines] == [(SEED_MD.name, "failed")]
     assert lines[0].reason.startswith("failed on Ray after 3 tries") and "no-such-model" in lines[0].reason
+
+
+def test_ray_that_does_not_start_is_one_line_naming_the_way_out(monkeypatch):
+    """Seen once from a fresh clone: Ray's node timed out during start-up with a bare Exception."""
+    ray = pytest.importorskip("ray")
+    import ingest.ray_workers as rw
+
+    def timeout(**_kw):
+        raise Exception("The current node timed out during startup. This could happen because ...")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda address=None, **kw: timeout(**kw))
+    with pytest.raises(CouncilQAError) as caught:
+        rw._start_ray(None, 2)
+    message = str(caught.value)
+    assert "\n" not in message and "timed out during startup" in message and "without --workers" in message
