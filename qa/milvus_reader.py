@@ -11,14 +11,12 @@ dates) are resolved on the reports, which are loaded once, as the local reader d
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable
 
 import numpy as np
 
 from ingest.embed import Embedder
 from ingest.errors import IndexMissing
-from ingest.index_format import check_model
 from ingest.milvus_format import (
     REPORT_INTS,
     REPORT_TEXT,
@@ -32,8 +30,8 @@ from ingest.milvus_format import (
 )
 from ingest.records import Paragraph
 from qa.milvus_bm25 import fts5_bm25, fts5_idf
-from qa.records import Filters, ReportInfo
-from qa.store import COLUMN_WEIGHTS
+from qa.records import ReportInfo
+from qa.store import COLUMN_WEIGHTS, ReaderCommon
 
 MAX_LIMIT = 16384
 """Milvus's largest ``limit`` for one search."""
@@ -56,7 +54,7 @@ def _report_info(row: dict) -> ReportInfo:
                       doubtful=tuple(d for d in row["doubtful"].split(",") if d))
 
 
-class MilvusIndexReader:
+class MilvusIndexReader(ReaderCommon):
     """A Milvus index, opened for reading, with its own embedding model (loaded on first use)."""
 
     def __init__(self, spec: MilvusSpec, client, manifest: dict, embedder: Embedder | None = None) -> None:  # noqa: ANN001
@@ -66,10 +64,7 @@ class MilvusIndexReader:
         rows = list(query_all(client, spec.collection("reports"), 'duplicate_of == ""', _REPORT_FIELDS))
         self._reports = {int(r["id"]): _report_info(r) for r in rows}
         self._numbered = {int(r["id"]): int(r["numbered"]) for r in rows}
-        self._embedder = embedder
-        if embedder is not None:
-            self.check_embedder(embedder.name, embedder.dimension)
-        self._embedder_lock = threading.Lock()
+        self._use_embedder(embedder)
         self._df: dict[str, int] = {}
 
     @classmethod
@@ -82,46 +77,12 @@ class MilvusIndexReader:
             raise IndexMissing(spec.label)  # type: ignore[arg-type]
         return cls(spec, client, manifest, embedder)
 
-    @property
-    def model_name(self) -> str:
-        return str(self.manifest["model"])
-
-    @property
-    def embedder(self) -> Embedder:
-        if self._embedder is None:
-            with self._embedder_lock:
-                if self._embedder is None:
-                    from ingest.embed import load_query_embedder
-
-                    model = load_query_embedder(self.model_name)
-                    self.check_embedder(model.name, model.dimension)
-                    self._embedder = model
-        return self._embedder
-
-    def check_embedder(self, name: str, dimension: int) -> None:
-        check_model(self.manifest, name, dimension, self.index_dir)  # type: ignore[arg-type]
-
     def is_stale(self) -> bool:
         current = read_meta(self.client, self.spec)
         return current is not None and current.get("generation") != self.generation
 
     def close(self) -> None:
         self.client.close()
-
-    # -- reports -----------------------------------------------------------------------
-    def reports(self) -> list[ReportInfo]:
-        return sorted(self._reports.values(), key=lambda r: (r.date or "", r.title), reverse=True)
-
-    def report(self, source: str) -> ReportInfo | None:
-        return next((r for r in self._reports.values() if r.source == source), None)
-
-    def councils(self) -> list[str]:
-        return sorted({r.council for r in self._reports.values() if r.council})
-
-    def allowed_report_ids(self, filters: Filters) -> set[int] | None:
-        from qa.store import allowed_ids
-
-        return allowed_ids(self._reports, filters)
 
     def _scope(self, report_ids: set[int] | None) -> str:
         """A Milvus expression keeping rows of ``report_ids`` (None: no expression; the hits are then
@@ -150,9 +111,6 @@ class MilvusIndexReader:
                                   r["part_of"], bool(r["scanned"]))
             out[int(r["id"])] = (paragraph, report, r["same_label"] > 1 and not r["part_of"])
         return out
-
-    def numbered_count(self, report_id: int) -> int:
-        return self._numbered.get(report_id, 0)
 
     def paragraph_flags(self, paragraph_ids: Iterable[int]) -> list[tuple[int, int, bool, bool]]:
         ids = [int(i) for i in paragraph_ids]

@@ -34,7 +34,62 @@ scoring every paragraph that holds a common word; without such words hybrid retr
 corpus has 5,066) are searched exactly as before."""
 
 
-class IndexReader:
+class ReaderCommon:
+    """What every index reader does the same way, whatever holds the index: the reports it keeps
+    in memory (``_reports``, ``_numbered``) and its own model, loaded on first use. Subclasses set
+    ``manifest``, ``index_dir``, ``_reports`` and ``_numbered`` and call :meth:`_use_embedder`."""
+
+    manifest: dict
+    index_dir: Path | str
+    _reports: dict[int, ReportInfo]
+    _numbered: dict[int, int]
+
+    def _use_embedder(self, embedder: Embedder | None) -> None:
+        self._embedder = embedder
+        if embedder is not None:
+            self.check_embedder(embedder.name, embedder.dimension)
+        self._embedder_lock = threading.Lock()
+
+    @property
+    def model_name(self) -> str:
+        return str(self.manifest["model"])
+
+    @property
+    def embedder(self) -> Embedder:
+        """The model this index was built with, loaded from local files on first use."""
+        if self._embedder is None:
+            with self._embedder_lock:
+                if self._embedder is None:
+                    from ingest.embed import load_query_embedder
+
+                    model = load_query_embedder(self.model_name)
+                    self.check_embedder(model.name, model.dimension)
+                    self._embedder = model
+        return self._embedder
+
+    def check_embedder(self, name: str, dimension: int) -> None:
+        check_model(self.manifest, name, dimension, self.index_dir)  # type: ignore[arg-type]
+
+    # -- reports -----------------------------------------------------------------------
+    def reports(self) -> list[ReportInfo]:
+        return sorted(self._reports.values(), key=lambda r: (r.date or "", r.title), reverse=True)
+
+    def report(self, source: str) -> ReportInfo | None:
+        return next((r for r in self._reports.values() if r.source == source), None)
+
+    def councils(self) -> list[str]:
+        return sorted({r.council for r in self._reports.values() if r.council})
+
+    def allowed_report_ids(self, filters: Filters) -> set[int] | None:
+        """Report ids passing ``filters``; None when nothing is filtered."""
+        return allowed_ids(self._reports, filters)
+
+    def numbered_count(self, report_id: int) -> int:
+        """How many numbered paragraphs the report has."""
+        return self._numbered.get(report_id, 0)
+
+
+class IndexReader(ReaderCommon):
     """One generation of an index, opened read-only. Cheap to reopen when it goes stale."""
 
     def __init__(self, index_dir: Path, manifest: dict, embedder: Embedder | None = None) -> None:
@@ -57,10 +112,7 @@ class IndexReader:
         self._numbered: dict[int, int] = dict(
             self.db.execute("SELECT report_id, sum(numbered) FROM paragraphs GROUP BY report_id")
         )
-        self._embedder = embedder
-        if embedder is not None:
-            self.check_embedder(embedder.name, embedder.dimension)
-        self._embedder_lock = threading.Lock()
+        self._use_embedder(embedder)
 
     @staticmethod
     def exists(index_dir: str | Path) -> bool:
@@ -74,26 +126,6 @@ class IndexReader:
             raise IndexMissing(index_dir)
         return cls(index_dir, manifest, embedder)
 
-    @property
-    def model_name(self) -> str:
-        return str(self.manifest["model"])
-
-    @property
-    def embedder(self) -> Embedder:
-        """The model this index was built with, loaded from local files on first use."""
-        if self._embedder is None:
-            with self._embedder_lock:
-                if self._embedder is None:
-                    from ingest.embed import load_query_embedder
-
-                    model = load_query_embedder(self.model_name)
-                    self.check_embedder(model.name, model.dimension)
-                    self._embedder = model
-        return self._embedder
-
-    def check_embedder(self, name: str, dimension: int) -> None:
-        check_model(self.manifest, name, dimension, self.index_dir)
-
     def is_stale(self) -> bool:
         try:
             current = read_manifest(self.index_dir)
@@ -103,20 +135,6 @@ class IndexReader:
 
     def close(self) -> None:
         self.db.close()
-
-    # -- reports -----------------------------------------------------------------------
-    def reports(self) -> list[ReportInfo]:
-        return sorted(self._reports.values(), key=lambda r: (r.date or "", r.title), reverse=True)
-
-    def report(self, source: str) -> ReportInfo | None:
-        return next((r for r in self._reports.values() if r.source == source), None)
-
-    def councils(self) -> list[str]:
-        return sorted({r.council for r in self._reports.values() if r.council})
-
-    def allowed_report_ids(self, filters: Filters) -> set[int] | None:
-        """Report ids passing ``filters``; None when nothing is filtered."""
-        return allowed_ids(self._reports, filters)
 
     # -- paragraphs --------------------------------------------------------------------
     def paragraphs(self, ids: Iterable[int]) -> dict[int, tuple[Paragraph, ReportInfo, bool]]:
@@ -138,10 +156,6 @@ class IndexReader:
             paragraph = Paragraph(report.source, label, page, heading, text, bool(numbered), part_of, bool(scanned))
             out[pid] = (paragraph, report, same_label > 1 and not part_of)
         return out
-
-    def numbered_count(self, report_id: int) -> int:
-        """How many numbered paragraphs the report has."""
-        return self._numbered.get(report_id, 0)
 
     def paragraph_flags(self, paragraph_ids: Iterable[int]) -> list[tuple[int, int, bool, bool]]:
         """(paragraph id, report id, numbered, tabular) for each id."""
