@@ -251,6 +251,7 @@ class _Batch:
         except BaseException:
             self.writer.abort()
             raise
+        _export_query_encoder(self.embedder)
 
     def abort(self) -> None:
         if self.writer is not None:
@@ -329,6 +330,17 @@ def ingest_paths(
             summary.generation = manifest["generation"]
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _export_query_encoder(lazy: _LazyEmbedder) -> None:
+    """With the torch model loaded for this ingest anyway, make its ONNX export for questions now
+    (once per model), so the first question asked, in the app or the CLI, does not pay for it."""
+    if lazy.loaded:
+        from ingest.embed import SentenceTransformerEmbedder, export_for_queries
+
+        model = lazy.get()
+        if isinstance(model, SentenceTransformerEmbedder):
+            export_for_queries(model)
 
 
 def _apply(batch: _Batch, todo: Sequence[tuple[Path, str]], removed: Sequence[str], summary: IngestSummary,

@@ -173,3 +173,15 @@ def test_mpnet_export_matches_torch_on_seed_sentences(tmp_path):
     assert_same_vectors(fast.encode(texts), reference.encode(texts))
     together = fast.encode(texts * 3)
     assert float(np.abs(together - np.vstack([fast.encode([t]) for t in texts * 3])).max()) <= 1e-5
+
+
+def test_an_ingest_that_loaded_the_model_leaves_its_export_for_the_first_question(tmp_path, monkeypatch):
+    """The export is made where torch is loaded anyway (the end of an ingest), not on the first
+    question a member asks in the app."""
+    from ingest.index import ingest_paths
+
+    monkeypatch.setenv("COUNCIL_QA_CACHE", str(tmp_path / "cache"))
+    assert find_export(MINILM) is None
+    ingest_paths([SEED_MD], tmp_path / "index", model=MINILM)
+    assert find_export(MINILM) is not None
+    assert isinstance(load_query_embedder(MINILM), OnnxEmbedder)
