@@ -14,6 +14,7 @@ import numpy as np
 
 from ingest.embed import Embedder
 from ingest.errors import CouncilQAError
+from ingest.records import Paragraph
 from qa.records import Filters, Hit
 from qa.store import IndexReader
 
@@ -230,17 +231,26 @@ printed paragraph are folded into its best part."""
 
 
 def one_per_printed_paragraph(ranked: Sequence[tuple[int, float]],
-                              part_of: Mapping[int, tuple[str, str]]) -> list[tuple[int, float]]:
-    """Keep the best-scoring part of a printed paragraph that was cut into parts (``part_of``:
-    paragraph id -> (report source, printed label, or "" when not a part)): a member sees "para 2.1"
-    once, and the other places go to other paragraphs. Round-3 dev set, mpnet, report named: 18 of
-    141 questions had a label twice in their top 5."""
+                              paragraphs: Mapping[int, Paragraph]) -> list[tuple[int, float]]:
+    """Keep the best-scoring piece of a printed paragraph that was cut into parts (its numbered
+    head, or a block whose ``part_of`` names it): a member sees "para 2.1" once, and the other
+    places go to other paragraphs. Two numbered paragraphs that merely share a label (minutes
+    restarting their numbers) both stay. Round-3 dev set, mpnet, report named: 18 of 141
+    questions had a label twice in their top 5."""
     seen: set[tuple[str, str]] = set()
+    seen_parts: set[tuple[str, str]] = set()
     out = []
     for pid, score in ranked:
-        key = part_of.get(pid, ("", ""))
-        if key[1]:
+        p = paragraphs.get(pid)
+        if p is not None and p.part_of:
+            key = (p.source, p.part_of)
             if key in seen:
+                continue
+            seen.add(key)
+            seen_parts.add(key)
+        elif p is not None and p.numbered:
+            key = (p.source, p.label)
+            if key in seen_parts:
                 continue
             seen.add(key)
         out.append((pid, score))
@@ -271,7 +281,7 @@ def retrieve(
     c = gather(reader, question, query_vector, mode, report_ids, params)
     ranked = rank(c, mode, named=bool(filters.reports), params=params)[: k * PARTS_LOOKAHEAD]
     info = reader.paragraphs(pid for pid, _ in ranked)
-    top = one_per_printed_paragraph(ranked, {pid: (info[pid][0].source, info[pid][0].part_of) for pid in info})[:k]
+    top = one_per_printed_paragraph(ranked, {pid: paragraph for pid, (paragraph, _, _) in info.items()})[:k]
     dense_of, lexical_of = dict(c.dense), dict(c.lexical)
     hits = []
     for pid, score in top:

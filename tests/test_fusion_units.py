@@ -52,3 +52,19 @@ def test_windows_keep_sentences_whole_and_overlap():
     assert windows[0].startswith("Sentence number 0") and windows[-1].endswith("number 19 has exactly seven words.")
     assert windows[1].startswith("Sentence number 2")  # one sentence of overlap
     assert split_sentences("First one. Second one.\n• a bullet") == ["First one.", "Second one.", "• a bullet"]
+
+
+def test_a_printed_paragraph_cut_into_parts_is_shown_once_but_shared_labels_stay():
+    from ingest.records import Paragraph
+    from qa.retrieve import one_per_printed_paragraph
+
+    head = Paragraph("m.pdf", "2.1", 2, "", "What data is there?", True)
+    part = Paragraph("m.pdf", "p4-4", 4, "", "18,395 businesses.", False, "2.1")
+    other_part = Paragraph("m.pdf", "p4-6", 4, "", "31% drive.", False, "2.1")
+    six_a = Paragraph("m.pdf", "6", 2, "", "Public forum.", True)
+    six_b = Paragraph("m.pdf", "6", 10, "", "Approved charging.", True)
+    paragraphs = {1: part, 2: head, 3: six_a, 4: other_part, 5: six_b}
+    ranked = [(1, 0.9), (2, 0.8), (3, 0.7), (4, 0.6), (5, 0.5)]
+    assert one_per_printed_paragraph(ranked, paragraphs) == [(1, 0.9), (3, 0.7), (5, 0.5)]
+    # the head first: its parts go
+    assert one_per_printed_paragraph([(2, 0.9), (1, 0.8), (4, 0.7)], paragraphs) == [(2, 0.9)]
