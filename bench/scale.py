@@ -273,8 +273,8 @@ def main() -> None:
     q.add_argument("--recall-questions", type=int, default=100)
     q.add_argument("--modes", nargs="*", default=["hybrid", "dense", "lexical"])
     q.add_argument("--filters", nargs="*", default=list(FILTERS))
-    q.add_argument("--lexical-cap", type=int, default=0, metavar="N",
-                   help="time the proposed lexical search that leaves out terms in more than N paragraphs")
+    q.add_argument("--every-word", action="store_true",
+                   help="also time the text search with every question word (qa.lexical's common-word rule off)")
     sub.add_parser("threshold")
     args = parser.parse_args()
     {"build": build, "query": query, "threshold": threshold}[args.command](args)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import inspect
 import json
 import os
 import time
@@ -30,41 +29,6 @@ class LookupEmbedder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return np.stack([self.rows[t] for t in texts])
-
-
-def proposed_dense_candidates(reader, query_vector: np.ndarray, n: int,  # noqa: ANN001
-                              report_ids: set[int] | None) -> list[tuple[int, float]]:
-    """``qa.retrieve.dense_candidates`` as it should read with IVF (the change handed to the lead)."""
-    from ingest import vector_index
-    from qa.retrieve import best_per_paragraph
-
-    allowed = None if report_ids is None else reader.window_ids_for_reports(report_ids)
-    scores, ids = vector_index.search(reader.vectors, query_vector, n * 4, allowed)
-    return best_per_paragraph(ids, scores, reader.window_paragraphs(ids))[:n]
-
-
-def capped_lexical(reader, cap: int) -> Callable:  # noqa: ANN001
-    """``IndexReader.lexical`` leaving out of the OR query every term found in more than ``cap``
-    paragraphs (the rarest one is kept when all are): FTS5 computes BM25 for every paragraph that
-    matches any term (a docsize lookup each), so common words cost the most and add the least.
-    Each term's count stops at cap + 1 and is cached (the proposed change for large indexes)."""
-    plain = reader.lexical
-    counts: dict[str, int] = {}
-
-    def df(term: str) -> int:
-        if term not in counts:
-            counts[term] = reader.db.execute(
-                "SELECT count(*) FROM (SELECT rowid FROM paragraphs_fts WHERE paragraphs_fts MATCH ? LIMIT ?)",
-                (term, cap + 1)).fetchone()[0]
-        return counts[term]
-
-    def lexical(match: str, limit: int, report_ids: set[int] | None) -> list[tuple[int, float]]:
-        terms = [t for t in match.split(" OR ") if t]
-        if len(terms) > 1:
-            rare = [t for t in terms if df(t) <= cap] or [min(terms, key=df)]
-            match = " OR ".join(rare)
-        return plain(match, limit, report_ids)
-    return lexical
 
 
 def flat_view(out: Path) -> Path:
@@ -165,7 +129,6 @@ def recall_table(index, queries: np.ndarray, truth: np.ndarray, nprobes: list[in
 
 
 def query(args: argparse.Namespace) -> None:
-    import qa.retrieve
     from ingest import vector_index
     from qa.store import open_index
 
@@ -180,9 +143,6 @@ def query(args: argparse.Namespace) -> None:
     print(f"{where}: {counts['paragraphs']:,} paragraphs, {counts['windows']:,} windows, {counts['reports']:,}"
           f" reports; vectors {reader.manifest['vectors']}; opened in {time.perf_counter() - t:.1f} s,"
           f" RSS {rss_mb():.0f} MB; load {os.getloadavg()[0]:.1f}", flush=True)
-    if "vector_index" not in inspect.getsource(qa.retrieve.dense_candidates):
-        qa.retrieve.dense_candidates = proposed_dense_candidates
-        print("  (qa.retrieve.dense_candidates replaced by the proposed IVF-aware version)")
     qs, qvecs = qs[: args.questions], qvecs[: args.questions]
     embedder = LookupEmbedder(reader.model_name, qs, qvecs)
     tops = time_retrieve(reader, embedder, qs, args.modes, args.filters)
@@ -193,9 +153,11 @@ def query(args: argparse.Namespace) -> None:
         (out / "tops-flat.json").write_text(json.dumps(tops))
     else:
         report_ivf(reader, out, args, tops)
-    if args.lexical_cap:
-        reader.lexical = capped_lexical(reader, args.lexical_cap)
-        print(f"  lexical search leaving out terms in more than {args.lexical_cap:,} paragraphs:")
+    if args.every_word:
+        import qa.lexical
+
+        qa.lexical.COMMON_TERM_PARAGRAPHS = 10**12
+        print("  every question word searched (no common-word rule):")
         time_retrieve(reader, embedder, qs, ("hybrid", "lexical"), args.filters)
     print(f"  RSS {rss_mb():.0f} MB, peak {peak_mb():.0f} MB; load {os.getloadavg()[0]:.1f}")
 

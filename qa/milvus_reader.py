@@ -29,9 +29,10 @@ from ingest.milvus_format import (
     read_meta,
 )
 from ingest.records import Paragraph
+from qa.lexical import COLUMN_WEIGHTS
 from qa.milvus_bm25 import fts5_bm25, fts5_idf
 from qa.records import ReportInfo
-from qa.store import COLUMN_WEIGHTS, ReaderCommon
+from qa.store import ReaderCommon
 
 MAX_LIMIT = 16384
 """Milvus's largest ``limit`` for one search."""

@@ -19,21 +19,10 @@ from ingest.index_format import DATABASE, MANIFEST, REPORT_COLUMNS, VECTORS, che
 from ingest.milvus_format import is_milvus
 from ingest.records import Paragraph
 from ingest.vector_index import prepare_for_search
+from qa.lexical import ParagraphSpan, TextSearch
 from qa.records import Filters, ReportInfo
 
 _REPORT_COLUMNS = ", ".join(REPORT_COLUMNS)
-COLUMN_WEIGHTS = (1.0, 0.6, 0.3)
-"""BM25 weights of a paragraph's text, its heading and its report's title (both backends)."""
-
-
-COMMON_TERM_PARAGRAPHS = 20_000
-"""Question words found in more than this many paragraphs are left out of the text search. At a
-million paragraphs (``bench/scale.py``, 2 cores at load 7-10) FTS5 spent ~590 ms per question
-scoring every paragraph that holds a common word; without such words hybrid retrieve took p50
-111 ms / p95 209 ms instead of 646 / 1,478 ms. Indexes under 20,000 paragraphs (the shared
-corpus has 5,066) are searched exactly as before."""
-
-
 class ReaderCommon:
     """What every index reader does the same way, whatever holds the index: the reports it keeps
     in memory (``_reports``, ``_numbered``) and its own model, loaded on first use. Subclasses set
@@ -104,14 +93,17 @@ class IndexReader(ReaderCommon):
         self.vectors = faiss.read_index(str(gen / VECTORS))
         prepare_for_search(self.vectors, manifest)
         self._report_windows: dict[int, np.ndarray] = {}
-        self._term_counts: dict[str, int] = {}
         self._reports: dict[int, ReportInfo] = {}
         for row in self.db.execute(f"SELECT id, {_REPORT_COLUMNS} FROM reports"):
             doubtful = tuple(d for d in (row[-1] or "").split(",") if d)
             self._reports[row[0]] = ReportInfo(*row[1:-1], doubtful=doubtful)
-        self._numbered: dict[int, int] = dict(
-            self.db.execute("SELECT report_id, sum(numbered) FROM paragraphs GROUP BY report_id")
-        )
+        spans: dict[int, ParagraphSpan] = {}
+        self._numbered: dict[int, int] = {}
+        for rid, numbered, first, last, count in self.db.execute(
+                "SELECT report_id, sum(numbered), min(id), max(id), count(*) FROM paragraphs GROUP BY report_id"):
+            self._numbered[rid] = numbered
+            spans[rid] = ParagraphSpan(first, last, count)
+        self.text = TextSearch(self.db, int(manifest.get("counts", {}).get("paragraphs", 0)), spans)
         self._use_embedder(embedder)
 
     @staticmethod
@@ -225,48 +217,9 @@ class IndexReader(ReaderCommon):
         return found
 
     def lexical(self, match: str, limit: int, report_ids: set[int] | None) -> list[tuple[int, float]]:
-        """FTS5 BM25 over paragraph text, heading and report title: (paragraph id, score), best first."""
-        match = self._without_common_terms(match)
-        if not match:
-            return []
-        weights = ", ".join(map(str, COLUMN_WEIGHTS))
-        sql = f"SELECT f.rowid, -bm25(paragraphs_fts, {weights}) AS s FROM paragraphs_fts f"
-        params: list = [match]
-        if report_ids is not None:
-            if not report_ids:
-                return []
-            marks = ",".join("?" * len(report_ids))
-            sql += f" JOIN paragraphs p ON p.id = f.rowid AND p.report_id IN ({marks})"
-            params = list(report_ids) + params
-        sql += " WHERE paragraphs_fts MATCH ? ORDER BY s DESC LIMIT ?"
-        params.append(limit)
-        try:
-            return [(int(r[0]), float(r[1])) for r in self.db.execute(sql, params)]
-        except sqlite3.OperationalError as exc:
-            raise CouncilQAError(f"text search failed for {match!r} ({exc})") from exc
-
-
-    def _without_common_terms(self, match: str) -> str:
-        """``match`` ("a" OR "b" ...) without the terms found in more than COMMON_TERM_PARAGRAPHS
-        paragraphs (the rarest is kept when all are): FTS5 scores every paragraph matching any
-        term, so the commonest words cost most and tell least. Nothing is dropped in an index
-        smaller than that."""
-        terms = [t for t in match.split(" OR ") if t]
-        if len(terms) < 2 or int(self.manifest.get("counts", {}).get("paragraphs", 0)) <= COMMON_TERM_PARAGRAPHS:
-            return match
-        rare = [t for t in terms if self._paragraphs_with(t) <= COMMON_TERM_PARAGRAPHS]
-        return " OR ".join(rare or [min(terms, key=self._paragraphs_with)])
-
-    def _paragraphs_with(self, term: str) -> int:
-        """How many paragraphs hold ``term`` (counted up to one past the cap, then cached)."""
-        if term not in self._term_counts:
-            try:
-                self._term_counts[term] = self.db.execute(
-                    "SELECT count(*) FROM (SELECT rowid FROM paragraphs_fts WHERE paragraphs_fts MATCH ? LIMIT ?)",
-                    (term, COMMON_TERM_PARAGRAPHS + 1)).fetchone()[0]
-            except sqlite3.OperationalError:
-                self._term_counts[term] = 0
-        return self._term_counts[term]
+        """FTS5 BM25 over paragraph text, heading and report title: (paragraph id, score), best
+        first (:class:`qa.lexical.TextSearch`: bounded however large the index)."""
+        return self.text.search(match, limit, report_ids)
 
 
 def allowed_ids(reports: dict[int, ReportInfo], filters: Filters) -> set[int] | None:

@@ -327,7 +327,7 @@ def test_a_full_disk_is_one_line_and_the_index_is_left_as_it_was(tmp_path, monke
 
 
 def test_words_in_more_paragraphs_than_the_cap_are_left_out_of_the_text_search(tmp_path, monkeypatch):
-    import qa.store
+    import qa.lexical
 
     ix = tmp_path / "ix"
     ingest_paths([SEED_MD], ix, embedder=EMB)
@@ -337,12 +337,43 @@ def test_words_in_more_paragraphs_than_the_cap_are_left_out_of_the_text_search(t
         rare = reader.lexical('"sickness"', 10, None)
         assert [pid for pid, _ in both] != [pid for pid, _ in rare]  # under the cap: both words count
         paragraphs = reader.manifest["counts"]["paragraphs"]
-        with_council = reader._paragraphs_with('"council"')
-        assert 3 < with_council < paragraphs and reader._paragraphs_with('"sickness"') <= 3
-        monkeypatch.setattr(qa.store, "COMMON_TERM_PARAGRAPHS", 3)
-        reader._term_counts.clear()
+        with_council = reader.text.paragraphs_with('"council"')
+        assert 3 < with_council < paragraphs and reader.text.paragraphs_with('"sickness"') <= 3
+        monkeypatch.setattr(qa.lexical, "COMMON_TERM_PARAGRAPHS", 3)
+        reader.text._term_counts.clear()
         assert reader.lexical('"council" OR "sickness"', 10, None) == rare
-        # when every word is common, the rarest is kept
-        assert reader._without_common_terms('"council" OR "the"') in ('"council"', '"the"')
+        # when every word is common there is no text search: the dense search answers alone
+        assert reader.text.without_common_terms('"council" OR "the"') == ""
+        assert reader.lexical('"council" OR "the"', 10, None) == []
+        # a named report is searched by its run of paragraph ids with every word, common or not
+        report = next(iter(reader.text.spans))
+        named = reader.lexical('"council" OR "sickness"', 10, {report})
+        assert [pid for pid, _ in named] == [pid for pid, _ in both]
+    finally:
+        reader.close()
+
+
+def test_a_filter_searched_by_runs_of_paragraph_ids_scores_as_the_join_does(tmp_path):
+    from qa.lexical import ParagraphSpan, id_runs
+
+    spans = {1: ParagraphSpan(1, 10, 10), 2: ParagraphSpan(11, 12, 2), 3: ParagraphSpan(20, 25, 6)}
+    assert id_runs({1, 2, 3}, spans) == [(1, 12), (20, 25)]
+    assert id_runs({3}, spans) == [(20, 25)]
+    assert id_runs({1, 4}, {**spans, 4: ParagraphSpan(30, 40, 5)}) is None  # ids not consecutive: a join
+    other = tmp_path / "sickness-review.md"
+    other.write_text("# Sickness Absence Review\n\n1. Sickness absence in the council fell again this year.\n\n"
+                     "2. The council budget for occupational health rose by 3%.\n")
+    ix = tmp_path / "ix"
+    ingest_paths([SEED_MD, other], ix, embedder=EMB)
+    reader = IndexReader.open(ix, EMB)
+    try:
+        match = '"sickness" OR "absence" OR "council" OR "budget"'
+        first, second = sorted(reader.text.spans)
+        for report_ids in ({first}, {second}, {first, second}):
+            assert id_runs(report_ids, reader.text.spans) is not None
+            by_runs = reader.text.search(match, 20, report_ids)
+            by_join = reader.text._query(match, 20, None, report_ids)
+            assert by_runs and [p for p, _ in by_runs] == [p for p, _ in by_join]
+            assert [round(s, 9) for _, s in by_runs] == [round(s, 9) for _, s in by_join]
     finally:
         reader.close()
