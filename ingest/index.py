@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.edit import REREAD, sidecar_meta, stored_meta_in, update_meta
-from ingest.embed import WINDOW_OVERLAP_SENTENCES, WINDOW_WORDS, Embedder
+from ingest.embed import Embedder
 from ingest.errors import BuildMismatch, CouncilQAError, UnreadableReport
 from ingest.hashing import file_sha256
-from ingest.index_format import BuildParams, check_build, check_model, read_manifest
+from ingest.index_format import BuildParams, check_model, current_params, read_manifest
 from ingest.readers import SUPPORTED_SUFFIXES
 from ingest.records import Report, ReportMeta
 from ingest.rows import delete_report, find_duplicate, forget_duplicates_of, insert_report, record_duplicate
@@ -103,9 +103,6 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return sorted(found, key=lambda p: (p.suffix.lower() != ".pdf", p.name.lower(), str(p)))
 
 
-def build_params(model: str, dimension: int) -> BuildParams:
-    """The build parameters of this version of council-qa for ``model``."""
-    return BuildParams(model, dimension, WINDOW_WORDS, WINDOW_OVERLAP_SENTENCES)
 
 
 class _LazyEmbedder:
@@ -198,12 +195,10 @@ class _Batch:
         """The generation being built; the model is loaded here only for a new index."""
         if self.writer is None:
             if self.manifest is not None:
-                built = BuildParams.from_manifest(self.manifest)
-                params = build_params(built.model, built.dimension)
-                check_build(self.manifest, params, self.index_dir)
+                params = BuildParams.from_manifest(self.manifest)  # an index keeps its own windowing
             else:
                 model = self.embedder.get()
-                params = build_params(model.name, model.dimension)
+                params = current_params(model.name, model.dimension)
             self.writer = GenerationWriter(self.index_dir, params)
             self.writer.prepare()
         return self.writer
@@ -236,7 +231,7 @@ class _Batch:
                               f"same report as {duplicate_of}; not indexed twice")
         existed = delete_report(conn, vectors, report.source)
         conn.execute("DELETE FROM skipped WHERE source = ?", (report.source,))
-        insert_report(conn, report, str(path), digest, writer.pending)
+        insert_report(conn, report, str(path), digest, writer.pending, writer.params)
         self.summary.embedded_windows += writer.embed_pending(self.model())
         status = Status.UPDATED if existed else Status.ADDED
         return FileResult(report.source, str(path), status, len(report.paragraphs))
@@ -325,7 +320,7 @@ def ingest_paths(
             raise
         if manifest is None and batch.writer is None:
             model_ = lazy.get()
-            summary.generation = first_build(index_dir, build_params(model_.name, model_.dimension))
+            summary.generation = first_build(index_dir, current_params(model_.name, model_.dimension))
         elif batch.writer is None and manifest is not None:
             summary.generation = manifest["generation"]
     summary.seconds = time.perf_counter() - started

@@ -109,12 +109,16 @@ class BuildParams:
     dimension: int
     window_words: int
     window_overlap: int
+    window_heading: bool = True
+    """Whether a window's section heading is prepended to it before it is embedded (every index
+    made before 2026-11-27 did; ``ingest.embed.WINDOW_HEADING`` for a new one)."""
 
     def to_manifest(self) -> dict:
         return {
             "model": self.model,
             "dimension": self.dimension,
-            "windowing": {"max_words": self.window_words, "overlap_sentences": self.window_overlap},
+            "windowing": {"max_words": self.window_words, "overlap_sentences": self.window_overlap,
+                          "heading_prepended": self.window_heading},
         }
 
     @classmethod
@@ -125,7 +129,22 @@ class BuildParams:
             dimension=int(manifest["dimension"]),
             window_words=int(windowing.get("max_words", 0)),
             window_overlap=int(windowing.get("overlap_sentences", 0)),
+            window_heading=bool(windowing.get("heading_prepended", True)),
         )
+
+    def windows(self, text: str, heading: str) -> list[tuple[str, str]]:
+        """A paragraph's windows as this index cuts them: (the window's text, what is embedded)."""
+        from ingest.embed import make_windows
+
+        cut = make_windows(text, max_words=self.window_words, overlap=self.window_overlap)
+        return [(w, f"{heading}: {w}" if heading and self.window_heading else w) for w in cut]
+
+
+def current_params(model: str, dimension: int) -> BuildParams:
+    """The build parameters of this version of council-qa for a new index of ``model``."""
+    from ingest.embed import WINDOW_HEADING, WINDOW_OVERLAP_SENTENCES, WINDOW_WORDS
+
+    return BuildParams(model, dimension, WINDOW_WORDS, WINDOW_OVERLAP_SENTENCES, WINDOW_HEADING)
 
 
 def check_model(manifest: dict, model: str, dimension: int, index_dir: Path) -> None:
@@ -134,18 +153,6 @@ def check_model(manifest: dict, model: str, dimension: int, index_dir: Path) -> 
     if built.model != model or built.dimension != dimension:
         raise BuildMismatch(index_dir, "model", f"'{built.model}' ({built.dimension}-d)",
                             f"'{model}' ({dimension}-d)")
-
-
-def check_build(manifest: dict, params: BuildParams, index_dir: Path) -> None:
-    """Refuse to add vectors made with other build parameters to an index."""
-    check_model(manifest, params.model, params.dimension, index_dir)
-    built = BuildParams.from_manifest(manifest)
-    if (built.window_words, built.window_overlap) != (params.window_words, params.window_overlap):
-        raise BuildMismatch(
-            index_dir, "windowing",
-            f"{built.window_words} words/{built.window_overlap} sentence overlap",
-            f"{params.window_words} words/{params.window_overlap} sentence overlap (this version)",
-        )
 
 
 def read_manifest(index_dir: Path) -> dict | None:

@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.embed import make_windows
 from ingest.index import (
     FileResult,
     IngestSummary,
@@ -29,12 +28,11 @@ from ingest.index import (
     _apply,
     _LazyEmbedder,
     _plan,
-    build_params,
     expand_paths,
     model_for,
     reads_and_embedder,
 )
-from ingest.index_format import BuildParams, check_build, check_model
+from ingest.index_format import BuildParams, check_model, current_params
 from ingest.milvus_format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -50,7 +48,7 @@ from ingest.milvus_format import (
     schemas,
 )
 from ingest.records import Report
-from ingest.rows import DUPLICATE_SHARE, normalise_for_hash, text_hash, window_text_for_embedding
+from ingest.rows import DUPLICATE_SHARE, normalise_for_hash, text_hash
 from ingest.segment import looks_tabular
 from ingest.writer import EMBED_BATCH, now
 
@@ -124,12 +122,10 @@ class MilvusBatch:
         """The build parameters, checked against the index's (the model is loaded for a new index)."""
         if self.params is None:
             if self.manifest is not None:
-                built = BuildParams.from_manifest(self.manifest)
-                self.params = build_params(built.model, built.dimension)
-                check_build(self.manifest, self.params, Path(self.spec.label))
+                self.params = BuildParams.from_manifest(self.manifest)  # an index keeps its own windowing
             else:
                 model = self.embedder.get()
-                self.params = build_params(model.name, model.dimension)
+                self.params = current_params(model.name, model.dimension)
         return self.params
 
     def model(self) -> Embedder:
@@ -193,6 +189,7 @@ class MilvusBatch:
                           len(report.paragraphs))
 
     def _add_paragraphs(self, report_id: int, report: Report) -> None:
+        params = self.open()
         texts = analyse([p.text for p in report.paragraphs])
         headings = analyse([p.heading for p in report.paragraphs])
         title = analyse([report.meta.title])[0]
@@ -209,10 +206,10 @@ class MilvusBatch:
                 "tabular": int(not para.numbered and looks_tabular(para.text)), "words": len(para.text.split()),
                 "text_hash": text_hash(para.text), "same_label": same, "lex": " ".join(sum(terms, [])),
                 "lex_len": sum(len(t) for t in terms), "lex_text_len": len(terms[0]), "lex_heading_len": len(terms[1])})
-            for wseq, window in enumerate(make_windows(para.text)):
+            for wseq, (window, embedded) in enumerate(params.windows(para.text, para.heading)):
                 self.windows.append({"id": self._next("window"), "paragraph_id": pid, "report_id": report_id,
                                      "seq": wseq, "text": window})
-                self.texts.append(window_text_for_embedding(window, para.heading))
+                self.texts.append(embedded)
 
     def _embed(self) -> None:
         """Embed every window still without a vector (many reports' windows in one call)."""

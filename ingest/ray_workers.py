@@ -2,7 +2,7 @@
 
 A task reads its file through the same bounded reader as a local ingest (:mod:`ingest.isolate`: a
 child process limited in time and memory, OCR inside), cuts the windows exactly as the sinks do
-(:func:`ingest.embed.make_windows`, :func:`ingest.rows.window_text_for_embedding`) and embeds them
+(:meth:`ingest.index_format.BuildParams.windows`) and embeds them
 with the model loaded once per Ray worker process. The driver gets the report and its vectors back
 in file order and commits them once through the normal sink (local or Milvus), which asks
 :class:`PrecomputedEmbedder` for the vectors instead of embedding again.
@@ -66,9 +66,8 @@ def _model(name: str, threads: int) -> Embedder:
 def embed_file(path: str, model: str, ocr: OcrSettings | None, threads: int = 1) -> dict:
     """The Ray task: one file read (bounded), its windows cut and embedded. Returns ``{"report",
     "texts", "vectors", "dimension"}``, or ``{"reason"}`` for a file that cannot be read."""
-    from ingest.embed import make_windows
+    from ingest.index_format import current_params
     from ingest.isolate import read_reports
-    from ingest.rows import window_text_for_embedding
 
     reads = read_reports([Path(path)], ocr=ocr)
     try:
@@ -77,7 +76,8 @@ def embed_file(path: str, model: str, ocr: OcrSettings | None, threads: int = 1)
         reads.close()
     if isinstance(outcome, UnreadableReport):
         return {"reason": outcome.reason}
-    texts = [window_text_for_embedding(w, p.heading) for p in outcome.paragraphs for w in make_windows(p.text)]
+    windowing = current_params(model, 0)  # a new index's windows; an older index's own are embedded by the driver
+    texts = [embedded for p in outcome.paragraphs for _, embedded in windowing.windows(p.text, p.heading)]
     embedder = _model(model, threads)
     return {"report": outcome, "texts": texts, "vectors": embedder.encode(texts), "dimension": embedder.dimension}
 

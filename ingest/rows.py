@@ -13,7 +13,7 @@ import sqlite3
 
 import numpy as np
 
-from ingest.embed import make_windows
+from ingest.index_format import BuildParams
 from ingest.records import Report
 from ingest.segment import looks_tabular
 from ingest.writer import PendingWindows, now
@@ -28,11 +28,6 @@ def normalise_for_hash(text: str) -> str:
 
 def text_hash(text: str) -> str:
     return hashlib.sha1(normalise_for_hash(text).encode()).hexdigest()
-
-
-def window_text_for_embedding(window: str, heading: str) -> str:
-    """What is embedded for a window: the section heading gives it context."""
-    return f"{heading}: {window}" if heading else window
 
 
 def delete_report(conn: sqlite3.Connection, vectors, source: str) -> bool:  # noqa: ANN001 - faiss index
@@ -88,9 +83,10 @@ def forget_duplicates_of(conn: sqlite3.Connection, source: str) -> None:
 
 
 def insert_report(
-    conn: sqlite3.Connection, report: Report, path: str, digest: str, pending: PendingWindows
+    conn: sqlite3.Connection, report: Report, path: str, digest: str, pending: PendingWindows, params: BuildParams
 ) -> None:
-    """The report's row, its paragraphs (text search included) and its windows (pending embedding)."""
+    """The report's row, its paragraphs (text search included) and its windows (pending embedding),
+    cut as the index's build parameters say."""
     meta = report.meta
     report_id = conn.execute(
         "INSERT INTO reports(source, path, sha256, title, date, council, meeting, committee, meeting_date, item,"
@@ -110,8 +106,8 @@ def insert_report(
         ).lastrowid
         conn.execute("INSERT INTO paragraphs_fts(rowid, text, heading, title) VALUES (?, ?, ?, ?)",
                      (para_id, para.text, para.heading, meta.title))
-        for wseq, window in enumerate(make_windows(para.text)):
+        for wseq, (window, embedded) in enumerate(params.windows(para.text, para.heading)):
             window_id = conn.execute(
                 "INSERT INTO windows(paragraph_id, seq, text) VALUES (?, ?, ?)", (para_id, wseq, window)
             ).lastrowid
-            pending.add(window_id, window_text_for_embedding(window, para.heading))
+            pending.add(window_id, embedded)

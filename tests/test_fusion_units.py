@@ -47,10 +47,28 @@ def test_query_terms_drop_stopwords_and_quote_for_fts():
 
 def test_windows_keep_sentences_whole_and_overlap():
     text = " ".join(f"Sentence number {i} has exactly seven words." for i in range(20))
-    windows = make_windows(text, max_words=21)
+    windows = make_windows(text, max_words=21, overlap=1)
     assert all(len(w.split()) <= 21 for w in windows)
     assert windows[0].startswith("Sentence number 0") and windows[-1].endswith("number 19 has exactly seven words.")
     assert windows[1].startswith("Sentence number 2")  # one sentence of overlap
+    plain = make_windows(text, max_words=21, overlap=0)  # no overlap: every sentence once
+    assert [w.startswith(f"Sentence number {3 * i}") for i, w in enumerate(plain)] == [True] * 7
+    assert " ".join(plain) == text
+
+
+def test_an_index_cuts_windows_as_its_manifest_says():
+    from ingest.index_format import BuildParams, current_params
+
+    older = BuildParams.from_manifest({"model": "m", "dimension": 8,
+                                       "windowing": {"max_words": 50, "overlap_sentences": 1}})
+    assert older.window_heading and older.window_overlap == 1  # a manifest without the field: prepended
+    text = "Sickness absence fell to 7.68 days. It was 8.1 days the year before."
+    assert older.windows(text, "Sickness") == [(text, f"Sickness: {text}")]
+    plain = BuildParams("m", 8, 8, 0, False)
+    first, second = "Sickness absence fell to 7.68 days.", "It was 8.1 days the year before."
+    assert plain.windows(text, "Sickness") == [(first, first), (second, second)]  # 8 words each, no heading
+    new = current_params("m", 8)
+    assert BuildParams.from_manifest(new.to_manifest()) == new
     assert split_sentences("First one. Second one.\n• a bullet") == ["First one.", "Second one.", "• a bullet"]
 
 

@@ -129,6 +129,29 @@ def test_bad_files_are_reported_and_the_rest_ingested(tmp_path):
     assert reader.db.execute(seed_rows).fetchall()[: len(before)] == before  # the seed is intact
 
 
+def test_an_index_keeps_the_windowing_it_was_built_with(tmp_path):
+    ix = tmp_path / "ix"
+    ingest_paths([SEED_MD], ix, embedder=EMB)
+    manifest = json.loads((ix / "manifest.json").read_text())
+    assert manifest["windowing"] == {"max_words": 50, "overlap_sentences": 1, "heading_prepended": True}
+    manifest["windowing"] = {"max_words": 40, "overlap_sentences": 2}  # another version's windowing
+    (ix / "manifest.json").write_text(json.dumps(manifest))
+    later = tmp_path / "later.md"
+    later.write_text("# Later Report\n\n1. " + " ".join(f"Sentence {i} has six words here." for i in range(12)) + "\n")
+    ingest_paths([SEED_MD, later], ix, embedder=EMB)
+    manifest = json.loads((ix / "manifest.json").read_text())
+    assert manifest["windowing"] == {"max_words": 40, "overlap_sentences": 2, "heading_prepended": True}
+    reader = IndexReader.open(ix, EMB)
+    try:
+        windows = [t for (t,) in reader.db.execute(
+            "SELECT w.text FROM windows w JOIN paragraphs p ON p.id = w.paragraph_id JOIN reports r"
+            " ON r.id = p.report_id WHERE r.source = 'later.md' ORDER BY w.seq")]
+    finally:
+        reader.close()
+    assert len(windows) > 1 and all(len(w.split()) <= 40 for w in windows)
+    assert windows[1].split(". ")[:2] == windows[0].rstrip(".").split(". ")[-2:]  # two sentences of overlap
+
+
 def test_index_built_with_another_model_is_refused(tmp_path):
     ix = tmp_path / "ix"
     ingest_paths([SEED_PDF], ix, embedder=EMB)
