@@ -118,7 +118,7 @@ def council_qa_tokens(index_dir: Path) -> tuple[int, int, list[str]]:
     params = BuildParams.from_manifest(manifest)
     db = index_dir / manifest["generation"] / "council.sqlite"
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        texts = [f"{h}: {w}" if h and params.window_heading else w for w, h in conn.execute(
+        texts = [params.embedded_text(w, h or "") for w, h in conn.execute(
             "SELECT w.text, p.heading FROM windows w JOIN paragraphs p ON p.id = w.paragraph_id")]
         scanned = [s for (s,) in conn.execute(
             "SELECT DISTINCT r.source FROM reports r JOIN paragraphs p ON p.report_id = r.id WHERE p.scanned = 1")]
@@ -140,10 +140,10 @@ def run_council_qa(paths: list[str], keep: list[Path], pyspy_raw: Path | None = 
                "--format", "raw", "-r", "50", "-o", str(pyspy_raw), "--", *cmd]
     wall, cpu, done = timed(cmd, env)
     after = loadavg()
+    from ingest.index_format import BuildParams
+
     manifest = json.loads((index_dir / "manifest.json").read_text())
-    counts, w = manifest["counts"], manifest["windowing"]
-    windowing = (f"{w['max_words']}-word sentence windows, {w['overlap_sentences']} sentence(s) of overlap, heading "
-                 + ("prepended" if w.get("heading_prepended", True) else "not prepended"))
+    counts, windowing = manifest["counts"], BuildParams.from_manifest(manifest).describe_windowing()
     tokens, full, scanned = council_qa_tokens(index_dir)
     failed = [line.strip() for line in done.stdout.splitlines() if line.strip().startswith("failed")]
     return Run("council-qa", wall, cpu, counts["windows"], tokens, load, after,

@@ -103,8 +103,6 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return sorted(found, key=lambda p: (p.suffix.lower() != ".pdf", p.name.lower(), str(p)))
 
 
-
-
 class _LazyEmbedder:
     """The embedder, loaded the first time something needs embedding."""
 

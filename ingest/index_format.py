@@ -137,7 +137,15 @@ class BuildParams:
         from ingest.embed import make_windows
 
         cut = make_windows(text, max_words=self.window_words, overlap=self.window_overlap)
-        return [(w, f"{heading}: {w}" if heading and self.window_heading else w) for w in cut]
+        return [(w, self.embedded_text(w, heading)) for w in cut]
+
+    def embedded_text(self, window: str, heading: str) -> str:
+        """What is embedded for a window of a paragraph under ``heading``."""
+        return f"{heading}: {window}" if heading and self.window_heading else window
+
+    def describe_windowing(self) -> str:
+        heading = "heading prepended" if self.window_heading else "no heading"
+        return f"{self.window_words}-word sentence windows, {self.window_overlap} sentence(s) of overlap, {heading}"
 
 
 def current_params(model: str, dimension: int) -> BuildParams:

@@ -119,7 +119,7 @@ class MilvusBatch:
         return value
 
     def open(self) -> BuildParams:
-        """The build parameters, checked against the index's (the model is loaded for a new index)."""
+        """The build parameters: the index's own, or this version's for a new index (its model loaded)."""
         if self.params is None:
             if self.manifest is not None:
                 self.params = BuildParams.from_manifest(self.manifest)  # an index keeps its own windowing

@@ -70,12 +70,12 @@ def id_runs(report_ids: set[int], spans: Mapping[int, ParagraphSpan]) -> list[tu
 
 class TextSearch:
     """FTS5 search of one read-only index database (``db``), its reports' paragraph ``spans``
-    and its paragraph count known."""
+    known."""
 
-    def __init__(self, db: sqlite3.Connection, paragraphs: int, spans: Mapping[int, ParagraphSpan]) -> None:
+    def __init__(self, db: sqlite3.Connection, spans: Mapping[int, ParagraphSpan]) -> None:
         self.db = db
-        self.paragraphs = paragraphs
         self.spans = spans
+        self.paragraphs = sum(span.count for span in spans.values())
         self._term_counts: dict[str, int] = {}
 
     def search(self, match: str, limit: int, report_ids: set[int] | None) -> list[tuple[int, float]]:

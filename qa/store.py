@@ -23,6 +23,8 @@ from qa.lexical import ParagraphSpan, TextSearch
 from qa.records import Filters, ReportInfo
 
 _REPORT_COLUMNS = ", ".join(REPORT_COLUMNS)
+
+
 class ReaderCommon:
     """What every index reader does the same way, whatever holds the index: the reports it keeps
     in memory (``_reports``, ``_numbered``) and its own model, loaded on first use. Subclasses set
@@ -103,7 +105,7 @@ class IndexReader(ReaderCommon):
                 "SELECT report_id, sum(numbered), min(id), max(id), count(*) FROM paragraphs GROUP BY report_id"):
             self._numbered[rid] = numbered
             spans[rid] = ParagraphSpan(first, last, count)
-        self.text = TextSearch(self.db, int(manifest.get("counts", {}).get("paragraphs", 0)), spans)
+        self.text = TextSearch(self.db, spans)
         self._use_embedder(embedder)
 
     @staticmethod

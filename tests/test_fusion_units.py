@@ -54,6 +54,7 @@ def test_windows_keep_sentences_whole_and_overlap():
     plain = make_windows(text, max_words=21, overlap=0)  # no overlap: every sentence once
     assert [w.startswith(f"Sentence number {3 * i}") for i, w in enumerate(plain)] == [True] * 7
     assert " ".join(plain) == text
+    assert split_sentences("First one. Second one.\n• a bullet") == ["First one.", "Second one.", "• a bullet"]
 
 
 def test_an_index_cuts_windows_as_its_manifest_says():
@@ -69,7 +70,6 @@ def test_an_index_cuts_windows_as_its_manifest_says():
     assert plain.windows(text, "Sickness") == [(first, first), (second, second)]  # 8 words each, no heading
     new = current_params("m", 8)
     assert BuildParams.from_manifest(new.to_manifest()) == new
-    assert split_sentences("First one. Second one.\n• a bullet") == ["First one.", "Second one.", "• a bullet"]
 
 
 def test_a_printed_paragraph_cut_into_parts_is_shown_once_but_shared_labels_stay():
