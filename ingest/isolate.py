@@ -247,6 +247,12 @@ class _Pool:
                 self._replace(slot, kill=worker.task is not None)
 
 
+READ_AHEAD = 16
+"""Files read ahead of the caller (beyond the one it waits for). The caller embeds about 2,048
+windows at a time, a dozen reports' worth, so a short read-ahead left the model idle while the
+child read the next reports one by one; see the README's ingest table."""
+
+
 def read_reports(paths: Sequence[Path], *, timeout_s: float = 60, memory_mb: int = 1024, workers: int = 1,
                  ocr: OcrSettings | None = None,
                  on_ocr: OcrProgress | None = None) -> Iterator[tuple[Path, Report | UnreadableReport]]:
@@ -255,8 +261,8 @@ def read_reports(paths: Sequence[Path], *, timeout_s: float = 60, memory_mb: int
     Files are read in ``workers`` child processes, each limited to ``memory_mb`` MB of address
     space and ``timeout_s`` seconds per file (plus ``PAGE_BUDGET_S`` per scanned page read by
     OCR with ``ocr``, default :meth:`OcrSettings.default`; ``on_ocr`` hears of each page); up to
-    two files per worker are read ahead while the caller handles the current one. Closing the
-    iterator early stops the children.
+    :data:`READ_AHEAD` files (at least two per worker) are read ahead while the caller handles the
+    current one. Closing the iterator early stops the children.
     """
     if workers < 1 or timeout_s <= 0 or memory_mb < 1:
         raise ValueError("workers, timeout_s and memory_mb must be positive")
@@ -266,11 +272,12 @@ def read_reports(paths: Sequence[Path], *, timeout_s: float = 60, memory_mb: int
     pool = _Pool(workers, timeout_s, memory_mb, ocr or OcrSettings.default(), on_ocr)
     done: dict[int, Outcome] = {}
     next_in = 0
+    ahead = max(READ_AHEAD, 2 * workers)
     try:
         for next_out, path in enumerate(paths):
             while True:
-                # Keep every child busy, but hold at most 2 * workers results ahead of the caller.
-                while next_in < min(len(paths), next_out + 1 + 2 * workers):
+                # Keep every child busy, but hold at most ``ahead`` results ahead of the caller.
+                while next_in < min(len(paths), next_out + 1 + ahead):
                     slot = pool.idle_slot()
                     if slot is None:
                         break

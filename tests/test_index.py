@@ -400,3 +400,27 @@ def test_a_filter_searched_by_runs_of_paragraph_ids_scores_as_the_join_does(tmp_
             assert [round(s, 9) for _, s in by_runs] == [round(s, 9) for _, s in by_join]
     finally:
         reader.close()
+
+
+def test_a_text_repeated_among_the_pending_windows_is_embedded_once_and_every_window_gets_its_vector():
+    import numpy as np
+
+    from ingest.vector_index import empty_flat
+    from ingest.writer import PendingWindows
+
+    class Counting(HashingEmbedder):
+        embedded: list[str] = []
+
+        def encode(self, texts):
+            self.embedded.extend(texts)
+            return super().encode(texts)
+
+    texts = ["Sickness absence fell.", "Page 2 of 9", "The pool reopens.", "Page 2 of 9"]
+    pending, vectors, model = PendingWindows(), empty_flat(EMB.dimension), Counting()
+    for wid, text in enumerate(texts, start=10):
+        pending.add(wid, text)
+    assert pending.flush(model, vectors) == 4 and vectors.ntotal == 4
+    assert sorted(model.embedded) == sorted(set(texts))
+    expected = EMB.encode(texts)
+    for row, wid in enumerate(range(10, 14)):
+        assert np.allclose(vectors.reconstruct(wid), expected[row])
