@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ingest.embed import encode_once
 from ingest.index import (
     FileResult,
     IngestSummary,
@@ -216,7 +217,7 @@ class MilvusBatch:
         start = self.embedded
         if start == len(self.windows):
             return
-        vectors = self.model().encode(self.texts[start:])
+        vectors = encode_once(self.model(), self.texts[start:])
         for window, vector in zip(self.windows[start:], vectors, strict=True):
             window["vector"] = vector.tolist()
         self.embedded = len(self.windows)

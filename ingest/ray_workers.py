@@ -66,6 +66,7 @@ def _model(name: str, threads: int) -> Embedder:
 def embed_file(path: str, model: str, ocr: OcrSettings | None, threads: int = 1) -> dict:
     """The Ray task: one file read (bounded), its windows cut and embedded. Returns ``{"report",
     "texts", "vectors", "dimension"}``, or ``{"reason"}`` for a file that cannot be read."""
+    from ingest.embed import encode_once
     from ingest.index_format import current_params
     from ingest.isolate import read_reports
 
@@ -79,7 +80,7 @@ def embed_file(path: str, model: str, ocr: OcrSettings | None, threads: int = 1)
     windowing = current_params(model, 0)  # a new index's windows; an older index's own are embedded by the driver
     texts = [embedded for p in outcome.paragraphs for _, embedded in windowing.windows(p.text, p.heading)]
     embedder = _model(model, threads)
-    return {"report": outcome, "texts": texts, "vectors": embedder.encode(texts), "dimension": embedder.dimension}
+    return {"report": outcome, "texts": texts, "vectors": encode_once(embedder, texts), "dimension": embedder.dimension}
 
 
 class PrecomputedEmbedder:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest import vector_index
-from ingest.embed import Embedder
+from ingest.embed import Embedder, encode_once
 from ingest.errors import IndexBusy, NoSpace
 from ingest.index_format import (
     DATABASE,
@@ -112,9 +112,7 @@ class PendingWindows:
     def flush(self, embedder: Embedder, vectors) -> int:  # noqa: ANN001 - a faiss index
         if not self.ids:
             return 0
-        unique = list(dict.fromkeys(self.texts))  # a repeated text (running heads, boilerplate) once: 3 % here
-        row_of = {text: row for row, text in enumerate(unique)}
-        embedded = embedder.encode(unique)[[row_of[text] for text in self.texts]]
+        embedded = encode_once(embedder, self.texts)
         vectors.add_with_ids(embedded, np.asarray(self.ids, dtype=np.int64))
         count = len(self.ids)
         self.ids, self.texts = [], []

@@ -409,7 +409,8 @@ def test_a_text_repeated_among_the_pending_windows_is_embedded_once_and_every_wi
     from ingest.writer import PendingWindows
 
     class Counting(HashingEmbedder):
-        embedded: list[str] = []
+        def __init__(self) -> None:
+            self.embedded: list[str] = []
 
         def encode(self, texts):
             self.embedded.extend(texts)
