@@ -30,8 +30,9 @@ RATE = 50
 
 STAGES = (
     # (stage, a pattern matched against one frame "function (file:line)"), innermost match wins
-    ("embed: tokenise", r"\btokenize \(sentence_transformers|tokenization_utils|tokenizers"),
-    ("embed: model forward", r"_call_impl \(torch/nn/modules/module.py|forward \(transformers/"),
+    ("embed: tokenise", r"\b(tokenize|preprocess) \(sentence_transformers|tokenization_utils|tokenizers"),
+    ("embed: model forward",
+     r"_call_impl \(torch/nn/modules/module.py|forward \(transformers/|_encode_split \(ingest/embed"),
     ("embed: other (sort, pooling, normalise)", r"\bencode \((sentence_transformers|ingest/embed)"),
     ("model load", r"load_embedder \(ingest/embed"),
     ("window cutting", r"make_windows \(ingest/embed"),
@@ -42,7 +43,8 @@ STAGES = (
     ("SQLite commit", r"seal \(ingest/writer"),
     ("copy/prepare generation", r"prepare \(ingest/writer"),
     ("hashing", r"file_sha256 \(ingest/hashing"),
-    ("waiting for the reader child", r"read_reports \(ingest/isolate|collect \(ingest/isolate"),
+    ("waiting for the reader child",
+     r"read_reports \(ingest/isolate|collect \(ingest/isolate|in_background \(ingest/isolate"),
     ("imports and start-up", r"_find_and_load|<module> \((?!council-qa:)"),
 )
 CHILD_STAGES = (

