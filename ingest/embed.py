@@ -218,11 +218,12 @@ def load_embedder(model: str | None = None, *, precision: str | None = None) -> 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # torch's note that qint8 tensors are deprecated
             st = torch.ao.quantization.quantize_dynamic(st, {torch.nn.Linear}, dtype=torch.qint8)
-    split = 2 if base in SPLIT_MODELS and not quantized and _cores() >= 2 else 1
+    split = 2 if base in SPLIT_MODELS and not quantized and available_cores() >= 2 else 1
     return SentenceTransformerEmbedder(name=name, model=st, dimension=int(dim), precision=mode, split=split)
 
 
-def _cores() -> int:
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS tells it)."""
     import os
 
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

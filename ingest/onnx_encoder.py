@@ -155,10 +155,11 @@ def open_session(model_file: Path) -> object:
     sentences (1.65 against 1.85): a loss for the one-shot ask this encoder is for."""
     import onnxruntime as ort
 
+    from ingest.embed import available_cores
+
     options = ort.SessionOptions()
     options.add_session_config_entry("session.disable_prepacking", "1")
-    options.intra_op_num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-        os.cpu_count() or 1)
+    options.intra_op_num_threads = available_cores()
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors only: its warnings about unused initialisers are noise
     return ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])

@@ -214,7 +214,6 @@ def test_bf16_mpnet_matches_fp32(mpnet):
     assert _bf16_against_fp32(mpnet).min() >= 0.999
 
 
-
 # -- a large call's batches shared over two threads (MiniLM) -------------------------------------------
 
 
