@@ -168,7 +168,7 @@ def draft_files(library: Library, text: str, current: drafts.Draft | None = None
     except CouncilQAError as exc:
         log.warning("draft author left as %s: %s", drafts.DEFAULT_AUTHOR, exc)
         author = drafts.DEFAULT_AUTHOR
-    folder = Path(tempfile.mkdtemp(dir=library.tmp))
+    folder = Path(tempfile.mkdtemp(dir=library.drafts_dir()))
     today = date.today()
     docx_path = drafts.write_docx(text, folder / drafts.reply_filename(question, today), title=question or None,
                                   author=author)

@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -97,7 +98,16 @@ class Library:
         self._reader: IndexReader | None = None
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
-        self.tmp = Path(tempfile.mkdtemp(prefix="council-qa-drafts-"))
+        self._drafts: Path | None = None
+
+    def drafts_dir(self) -> Path:
+        """A private folder for the reply drafts offered as downloads, made on the first draft and
+        removed with the library (or at exit), so serving and testing leave nothing in /tmp."""
+        with self._lock:
+            if self._drafts is None:
+                self._drafts = Path(tempfile.mkdtemp(prefix="council-qa-drafts-"))
+                weakref.finalize(self, shutil.rmtree, self._drafts, ignore_errors=True)
+            return self._drafts
 
     @property
     def uploads_dir(self) -> Path:

@@ -71,6 +71,21 @@ def test_overlong_questions_are_refused_by_the_handler_the_api_calls(tmp_path):
     assert "shorten the question" in answer_html and sources_html == ""
 
 
+def test_the_drafts_folder_is_made_on_first_use_and_removed_with_the_library(tmp_path):
+    import gc
+
+    from fakes import HashingEmbedder
+
+    library = Library(tmp_path / "index", tmp_path / "corpus", HashingEmbedder())
+    assert library._drafts is None, "no folder before a draft is written"
+    folder = library.drafts_dir()
+    assert folder.is_dir() and library.drafts_dir() == folder
+    (folder / "reply.md").write_text("draft", encoding="utf-8")
+    del library
+    gc.collect()
+    assert not folder.exists()
+
+
 def test_a_bad_reupload_is_rejected_and_the_original_still_served(tmp_path):
     from fakes import HashingEmbedder
 

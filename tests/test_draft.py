@@ -384,7 +384,7 @@ def test_question_and_first_source_are_read_back_from_edited_text():
 
 
 def test_handlers_swap_remove_and_name_the_files(tmp_path):
-    library = SimpleNamespace(tmp=tmp_path, report=lambda source: REPORTS.get(source))
+    library = SimpleNamespace(drafts_dir=lambda: tmp_path, report=lambda source: REPORTS.get(source))
     draft = _three()
     text, state, picker = handlers.draft_swap(draft, 0)
     assert state.statements[0].citation.paragraph == "8" and "(paragraph 8)" in text
