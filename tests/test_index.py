@@ -133,7 +133,7 @@ def test_an_index_keeps_the_windowing_it_was_built_with(tmp_path):
     ix = tmp_path / "ix"
     ingest_paths([SEED_MD], ix, embedder=EMB)
     manifest = json.loads((ix / "manifest.json").read_text())
-    assert manifest["windowing"] == {"max_words": 50, "overlap_sentences": 0, "heading_prepended": True}
+    assert manifest["windowing"] == {"max_words": 50, "overlap_sentences": 1, "heading_prepended": True}
     manifest["windowing"] = {"max_words": 40, "overlap_sentences": 2}  # another version's windowing
     (ix / "manifest.json").write_text(json.dumps(manifest))
     later = tmp_path / "later.md"
