@@ -150,9 +150,9 @@ class BuildParams:
 
 def current_params(model: str, dimension: int) -> BuildParams:
     """The build parameters of this version of council-qa for a new index of ``model``."""
-    from ingest.embed import WINDOW_HEADING, WINDOW_OVERLAP_SENTENCES, WINDOW_WORDS
+    from ingest.embed import WINDOW_HEADING, WINDOW_WORDS, window_overlap
 
-    return BuildParams(model, dimension, WINDOW_WORDS, WINDOW_OVERLAP_SENTENCES, WINDOW_HEADING)
+    return BuildParams(model, dimension, WINDOW_WORDS, window_overlap(model), WINDOW_HEADING)
 
 
 def check_model(manifest: dict, model: str, dimension: int, index_dir: Path) -> None:

@@ -72,6 +72,15 @@ def test_an_index_cuts_windows_as_its_manifest_says():
     assert BuildParams.from_manifest(new.to_manifest()) == new
 
 
+def test_the_fast_model_cuts_windows_without_overlap_and_the_default_with_one_sentence():
+    from ingest.embed import DEFAULT_MODEL, FAST_MODEL, INT8_SUFFIX
+    from ingest.index_format import current_params
+
+    assert current_params(DEFAULT_MODEL, 768).window_overlap == 1
+    assert current_params(FAST_MODEL, 384).window_overlap == 0
+    assert current_params(FAST_MODEL + INT8_SUFFIX, 384).window_overlap == 1  # not measured: the default
+
+
 def test_a_printed_paragraph_cut_into_parts_is_shown_once_but_shared_labels_stay():
     from ingest.records import Paragraph
     from qa.retrieve import one_per_printed_paragraph

@@ -152,6 +152,27 @@ def test_an_index_keeps_the_windowing_it_was_built_with(tmp_path):
     assert windows[1].split(". ")[:2] == windows[0].rstrip(".").split(". ")[-2:]  # two sentences of overlap
 
 
+def test_a_fast_model_index_embeds_every_sentence_once(tmp_path):
+    from ingest.embed import FAST_MODEL, split_sentences
+
+    ix = tmp_path / "ix"
+    ingest_paths([SEED_MD], ix, embedder=HashingEmbedder(dimension=384, name=FAST_MODEL))
+    manifest = json.loads((ix / "manifest.json").read_text())
+    assert manifest["windowing"] == {"max_words": 50, "overlap_sentences": 0, "heading_prepended": True}
+    reader = IndexReader.open(ix, HashingEmbedder(dimension=384, name=FAST_MODEL))
+    try:
+        rows = reader.db.execute("SELECT p.id, p.text, w.text FROM windows w JOIN paragraphs p"
+                                 " ON p.id = w.paragraph_id ORDER BY p.id, w.seq").fetchall()
+    finally:
+        reader.close()
+    by_paragraph: dict[int, tuple[str, list[str]]] = {}
+    for pid, text, window in rows:
+        by_paragraph.setdefault(pid, (text, []))[1].append(window)
+    assert any(len(windows) > 3 for _, windows in by_paragraph.values())
+    for text, windows in by_paragraph.values():  # the windows, joined, are the paragraph's sentences
+        assert " ".join(windows).split() == " ".join(split_sentences(text)).split()
+
+
 def test_index_built_with_another_model_is_refused(tmp_path):
     ix = tmp_path / "ix"
     ingest_paths([SEED_PDF], ix, embedder=EMB)
