@@ -45,18 +45,19 @@ FAST_WINDOW_OVERLAP_SENTENCES = 0
 """Sentences of overlap for a new index of the fast model (``FAST_MODEL``; its ``+int8`` variant
 was not measured this way and keeps the default). Every sentence is still embedded once, in 11 %
 fewer windows (10,885 instead of 12,270 over the shared corpus, 14 % fewer words), which brings
-its ingest beside LlamaIndex's from 1.00-1.13 to 0.95-1.02 (medians 1.10 and 0.97). Its quality is level on the dev set
-(corpus-wide hit@5 0.709 -> 0.716, MRR@10 0.551 -> 0.547; report named 0.844 / 0.709 -> 0.844 /
-0.712; 2 of 141 fewer quoted answers) and on the holdout, reported only (0.739 / 0.590 -> 0.739 /
-0.601); the sickness question ranks the seed's para 9 second behind the same Kent table block
-either way, and quotes its 7.68 days (README, "How we got there")."""
+its ingest beside LlamaIndex's from 1.00-1.13 to 0.95-1.02 (medians 1.10 and 0.97). Its quality
+is level on the dev set (corpus-wide hit@5 0.709 -> 0.716, MRR@10 0.551 -> 0.547; report named
+0.844 / 0.709 -> 0.844 / 0.712; 2 of 141 fewer quoted answers) and on the holdout, reported only
+(0.739 / 0.590 -> 0.739 / 0.601); the sickness question ranks the seed's para 9 second behind
+the same Kent table block either way, and quotes its 7.68 days (README, "How we got there")."""
+
+WINDOW_HEADING = True
+"""Whether a window's section heading is prepended before it is embedded, for a new index."""
 
 
 def window_overlap(model: str) -> int:
     """Sentences of overlap between the windows of a new index of ``model``."""
     return FAST_WINDOW_OVERLAP_SENTENCES if model == FAST_MODEL else WINDOW_OVERLAP_SENTENCES
-WINDOW_HEADING = True
-"""Whether a window's section heading is prepended before it is embedded, for a new index."""
 
 
 class Embedder(Protocol):
