@@ -42,19 +42,18 @@ def main() -> None:
         kind = "NONE" if q.abstain else ""
         print(f"{kind:10s}{q.id:14s} {e.dense:.3f}  {e.sentence:.3f}  {e.known_terms:.2f}  {e.top_terms:.2f}"
               f"  {e.names_missing}")
-    print(f"\n{'min_dense':>9s} {'known':>6s} {'dense_unknown':>13s} names  declined: unanswerable  answerable")
-    for md, mk, mdu, names in itertools.product((0.25, 0.30, 0.33, 0.36, 0.40, 0.45, 0.5), (0.0, 0.67, 0.9),
-                                                (0.45, 0.55), (False, True)):
-        if True:
-            if True:
-                p = dataclasses.replace(DEFAULT_DECLINE, min_dense=md, min_known_terms=mk, min_dense_unknown=mdu,
-                                        decline_on_missing_name=names)
-                none = [should_decline(e, p) for q, e in rows if q.abstain]
-                some = [should_decline(e, p) for q, e in rows if not q.abstain]
-                print(f"{md:9.2f} {mk:6.2f} {mdu:13.2f} {names!s:5s}  {sum(none):3d}/{len(none):<3d}"
-                      f" {sum(none) / max(1, len(none)):.2f}     {sum(some):3d}/{len(some):<3d}"
-                      f" {sum(some) / max(1, len(some)):.3f}")
-
+    print(f"\n{'min_dense':>9s} {'known':>6s} {'dense_unknown':>13s} {'sentence':>8s} names"
+          "  declined: unanswerable  answerable")
+    grid = itertools.product((0.25, 0.30, 0.33, 0.36, 0.40, 0.45, 0.5), (0.0, 0.67, 0.9), (0.45, 0.55),
+                             (0.0, 0.40, 0.45, 0.50, 0.55), (False, True))
+    for md, mk, mdu, ms, names in grid:
+        p = dataclasses.replace(DEFAULT_DECLINE, min_dense=md, min_known_terms=mk, min_dense_unknown=mdu,
+                                min_sentence=ms, decline_on_missing_name=names)
+        none = [should_decline(e, p) for q, e in rows if q.abstain]
+        some = [should_decline(e, p) for q, e in rows if not q.abstain]
+        print(f"{md:9.2f} {mk:6.2f} {mdu:13.2f} {ms:8.2f} {names!s:5s}  {sum(none):3d}/{len(none):<3d}"
+              f" {sum(none) / max(1, len(none)):.2f}     {sum(some):3d}/{len(some):<3d}"
+              f" {sum(some) / max(1, len(some)):.3f}")
 
 if __name__ == "__main__":
     main()

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+BLOCK_LABEL = re.compile(r"p\d+-\d+")
+"""The label of a block printed without a number (``p4-2``: page 4, second block)."""
+
+
+def is_block_label(label: str) -> bool:
+    """Whether ``label`` names an unnumbered block rather than a printed paragraph number."""
+    return bool(BLOCK_LABEL.fullmatch(label))
 
 
 @dataclass(frozen=True)

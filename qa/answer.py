@@ -11,7 +11,7 @@ from qa import wording
 from qa.decline import decline_params, evidence, should_decline
 from qa.records import Answer, Citation, Filters, Hit
 from qa.retrieve import query_terms, retrieve
-from qa.sentences import Wants, lexical_overlap, missing, quotable, score_sentences, wants
+from qa.sentences import Wants, asks_for_contact, lexical_overlap, missing, quotable, score_sentences, wants
 from qa.store import IndexReader
 
 MAX_ANSWER_SENTENCES = 3
@@ -61,13 +61,13 @@ def _candidate_sentences(reader: IndexReader, hit: Hit, question_vector: np.ndar
 
 
 def _sentence_pool(reader: IndexReader, embedder: Embedder, hits: list[Hit], qv: np.ndarray,
-                   terms: list[str], kinds: frozenset[Wants]) -> list[Candidate]:
+                   terms: list[str], kinds: frozenset[Wants], contact_ok: bool = False) -> list[Candidate]:
     """Quotable sentences of the best paragraphs (not of blocks that read like a table), scored
     (see :mod:`qa.sentences`)."""
     top = hits[:SENTENCE_POOL]
     tables = {pid for pid, _, _, tabular in reader.paragraph_flags(h.paragraph_id for h in top) if tabular}
     pool = [Candidate(i, pos, s) for i, hit in enumerate(top) if hit.paragraph_id not in tables
-            for pos, s in _candidate_sentences(reader, hit, qv) if quotable(s)]
+            for pos, s in _candidate_sentences(reader, hit, qv) if quotable(s, contact_ok=contact_ok)]
     if not pool:
         return pool
     vectors = embedder.encode([c.sentence for c in pool])
@@ -115,7 +115,8 @@ def _citation(rank: int, hit: Hit, highlight: str) -> Citation:
     )
 
 
-def _with_next(c: Candidate, hits: list[Hit], kinds: frozenset[Wants]) -> list[tuple[int, str]]:
+def _with_next(c: Candidate, hits: list[Hit], kinds: frozenset[Wants],
+               contact_ok: bool = False) -> list[tuple[int, str]]:
     """The sentence, and the one after it when that one holds a fact asked for that this lacks
     ("launched on 1 October." "More than 700 staff were transferred …"), or, for an open
     question ("what happened at North Bromsgrove High School?"), always: the sentence that names
@@ -128,19 +129,20 @@ def _with_next(c: Candidate, hits: list[Hit], kinds: frozenset[Wants]) -> list[t
     sentences = split_sentences(hits[c.hit].paragraph.text)
     if c.position + 1 < len(sentences):
         following = sentences[c.position + 1]
-        if quotable(following) and (not kinds or missing(following, lacking) != lacking):
+        if quotable(following, contact_ok=contact_ok) and (not kinds or missing(following, lacking) != lacking):
             quoted.append((c.hit, following))
     return quoted
 
 
-def _choose(pool: list[Candidate], hits: list[Hit], kinds: frozenset[Wants]) -> list[tuple[int, str]]:
+def _choose(pool: list[Candidate], hits: list[Hit], kinds: frozenset[Wants],
+            contact_ok: bool = False) -> list[tuple[int, str]]:
     """The best sentence (with the next when the answer runs on), then up to two more that score
     nearly as well."""
     if not pool:  # no prose in the best paragraphs (a table, a list of names)
         first = split_sentences(hits[0].paragraph.text) or [hits[0].paragraph.text]
         return [(0, first[0])]
     ranked = sorted(pool, key=lambda c: -c.score)
-    chosen = _with_next(ranked[0], hits, kinds)
+    chosen = _with_next(ranked[0], hits, kinds, contact_ok)
     for c in ranked[1:]:
         if len(chosen) >= MAX_ANSWER_SENTENCES or c.score < NEAR_BEST * ranked[0].score:
             break
@@ -167,12 +169,13 @@ def answer(
         return Answer(question, NO_ANSWER, True, ())
     terms = query_terms(question)
     kinds = wants(question)
-    pool = _sentence_pool(reader, embedder, hits, qv, terms, kinds)
+    contact_ok = asks_for_contact(question)
+    pool = _sentence_pool(reader, embedder, hits, qv, terms, kinds, contact_ok)
     highlights = _highlights(hits, pool, terms)
     citations = tuple(_citation(i + 1, hit, highlights[i]) for i, hit in enumerate(hits))
     why = evidence(reader, question, hits, pool, terms)
     if should_decline(why, decline_params(reader.model_name)):
         return Answer(question, NO_ANSWER, True, citations, asdict(why))
-    chosen = _choose(pool, hits, kinds)
+    chosen = _choose(pool, hits, kinds, contact_ok)
     text = " ".join(f"{sentence} [{i + 1}]" for i, sentence in chosen)
     return Answer(question, text, False, citations, asdict(why))

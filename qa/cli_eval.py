@@ -69,6 +69,7 @@ def cmd_eval(args: argparse.Namespace, index_dir: Path | str) -> int:
     print(f"{result.n_questions} questions, {scope}, index {reader.index_dir} "
           f"({reader.manifest['counts']['reports']} reports, model {reader.model_name})")
     print(eval_report.format_table(result))
+    print(eval_report.format_by_gold_kind(result))
     failures = eval_report.format_failures(result, limit=args.show_failures)
     if failures.strip():
         print()

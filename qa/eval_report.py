@@ -30,6 +30,18 @@ def format_table(result: EvalResult) -> str:
     return "\n".join(out)
 
 
+def format_by_gold_kind(result: EvalResult) -> str:
+    """Per mode, hit@5 and MRR@10 apart for gold paragraphs with printed numbers and for
+    unnumbered blocks: where the misses are."""
+    names = {"numbered": "printed numbers", "block": "unnumbered blocks"}
+    lines = []
+    for mode, res in result.modes.items():
+        parts = [f"{names[kind]} (n={int(m['n'])}) hit@5 {m['hit@5']:.3f} mrr@10 {m['mrr@10']:.3f}"
+                 for kind, m in res.by_gold_kind().items()]
+        lines.append(f"{mode:7s} by gold paragraph: " + "; ".join(parts))
+    return "\n".join(lines)
+
+
 def _cite(c: Citation) -> str:
     return f"{c[0]} para {c[1]}"
 
@@ -71,6 +83,7 @@ def to_json(result: EvalResult) -> dict:
                 "latency_ms": {"p50": res.latency_p50_ms, "p95": res.latency_p95_ms},
                 "hit_curve": {str(i): v for i, v in enumerate(res.hit_curve, start=1)},
                 "failing": [q.id for q in res.failing],
+                "by_gold_kind": res.by_gold_kind(),
                 "per_question": [
                     {
                         "id": q.id,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ingest.errors import CouncilQAError
+from ingest.records import is_block_label
 from qa.gold import GoldQuestion, gold_sources
 from qa.metrics import METRIC_KEYS, Citation, first_relevant_rank, hit_curve, mean_metrics, question_metrics
 
@@ -57,6 +58,16 @@ class ModeResult:
     def failing(self) -> list[QuestionResult]:
         return [q for q in self.questions if q.failed]
 
+    def by_gold_kind(self) -> dict[str, dict[str, float]]:
+        """The metrics apart for questions answered by printed paragraph numbers ("numbered")
+        and those whose gold names an unnumbered block ("block"), each with its count ``n``."""
+        out = {}
+        for kind in GOLD_KINDS:
+            chosen = [q.metrics for q in self.questions if gold_kind(q.relevant) == kind]
+            if chosen:
+                out[kind] = {"n": float(len(chosen)), **mean_metrics(chosen)}
+        return out
+
 
 @dataclass(frozen=True)
 class EvalResult:
@@ -65,6 +76,16 @@ class EvalResult:
     n_questions: int
     missing_sources: list[str] = field(default_factory=list)
     """Gold sources not among the indexed sources (empty when those were not given)."""
+
+
+GOLD_KINDS = ("numbered", "block")
+
+
+def gold_kind(relevant: Sequence[Citation]) -> str:
+    """"numbered" when every gold paragraph is cited by its printed number (``9``, ``3.2``): what
+    a member quotes and a clerk checks; "block" when one is an unnumbered block (``p4-2``) of a
+    report that prints few numbers, which only this index's labels can name."""
+    return "block" if any(is_block_label(label) for _, label in relevant) else "numbered"
 
 
 def _percentile(values: Sequence[float], pct: float) -> float:

@@ -81,9 +81,28 @@ def carries(sentence: str, kind: Wants) -> bool:
     return bool(_NAME.search(sentence))
 
 
-def quotable(sentence: str) -> bool:
-    """Prose that can be quoted as an answer: not a fragment of a table or list, not itself a question."""
-    return prose_like(sentence) and not asks(sentence)
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+|\b0\d{2,4}[ -]?\d{3,4}[ -]?\d{3,4}\b|\+44 ?\d")
+_WEB = re.compile(r"\b(?:https?://|www\.)\S+", re.I)
+_ASKS_CONTACT = re.compile(r"\b(contact|e-?mail|phone|telephone|ring|ask for|website|web site|address|who (do|should|"
+                           r"can) (i|we) (ask|speak|talk|write))\b", re.I)
+
+
+def contact_details(sentence: str) -> bool:
+    """An address to write to or a number to ring, or two web addresses: the page furniture of an
+    agenda ("For more information ... contact democratic.services@merton.gov.uk or telephone 020
+    8545 3616"), which matches any question naming the council and answers none."""
+    return bool(_CONTACT.search(sentence)) or len(_WEB.findall(sentence)) >= 2
+
+
+def asks_for_contact(question: str) -> bool:
+    """Whether the question asks whom to contact or how ("who do I ask about the agenda?")."""
+    return bool(_ASKS_CONTACT.search(question))
+
+
+def quotable(sentence: str, *, contact_ok: bool = False) -> bool:
+    """Prose that can be quoted as an answer: not a fragment of a table or list, not itself a
+    question, and not contact details unless ``contact_ok`` (the question asks for them)."""
+    return prose_like(sentence) and not asks(sentence) and (contact_ok or not contact_details(sentence))
 
 
 def prose_like(sentence: str) -> bool:

