@@ -152,6 +152,10 @@ class _Segmenter(_Checks):
             return consumed
         if self._sub_paragraph(line):
             return 1
+        title = None if self.structured else self._section_title(line, nxt)
+        if title:
+            self._set_heading(title, stacked=False)
+            return 1
         if line.heading or (not self.structured and (
                 self._layout_heading(line, nxt) or self._block_heading(line, nxt)
                 or self._appendix_heading(line))):
@@ -179,9 +183,9 @@ class _Segmenter(_Checks):
             self.out.extend(self.pending)
             self.pending = []
 
-    def _set_heading(self, text: str) -> None:
+    def _set_heading(self, text: str, stacked: bool = True) -> None:
         heading = re.sub(r"^\d+(?:\.\d+)*\.?\s*(?=[A-Za-z])", "", text).strip()
-        if self._heading_only_block():
+        if stacked and self._heading_only_block():
             # "External Context" / "Economic background": stacked heading lines, not text.
             heading = f"{_join(self.parts)}: {heading}"
             if self.label == f"p{self.page}-{self.blocks_on_page[self.page]}":

@@ -20,6 +20,7 @@ from ingest.segment_rules import (
     _SENTENCE_START,
     _SUB_RE,
     _TERMINAL,
+    _TRAILING_SECTION_RE,
     MAX_NUMBERED_WORDS,
     _is_item_title,
     _is_numeric_row,
@@ -143,6 +144,19 @@ class _Checks:
             return True
         m = _LABEL_RE.match(nxt.text)
         return bool(m and (m.group("dot") or "." in m.group("label")))
+
+    def _section_title(self, line: _Line, nxt: _Line | None) -> str | None:
+        """A section title printed with its number at the end of the line ("Executive Summary
+        1", "Council Tax 6") and followed by that section's first paragraph ("1.1 ...", "6.1
+        ..."): the title without its number, whatever came before it (a sidebar, a box)."""
+        m = _TRAILING_SECTION_RE.match(line.text)
+        if not m or nxt is None or self._match(line.text):
+            return None
+        title, number = m.group("title"), m.group("number")
+        if len(title.split()) < 2 or not self._heading_like(title):
+            return None
+        first = _LABEL_RE.match(nxt.text)
+        return title if first and first.group("label").startswith(f"{number}.") else None
 
     def _block_heading(self, line: _Line, nxt: _Line | None) -> bool:
         """A short title line ("Commentary", "Risk 1 – Spending Pressures", "(WS1.2) Measures

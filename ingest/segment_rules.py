@@ -31,6 +31,8 @@ _PAGE_NUMBER_RE = re.compile(
     re.IGNORECASE,
 )
 _FURNITURE_RE = re.compile(r"^(?:official(?:\s*[-–:]\s*sensitive)?|not protectively marked)$", re.I)
+# A section title with its number printed at the end of the line: "Executive Summary   1".
+_TRAILING_SECTION_RE = re.compile(r"^(?P<title>\S.*?\S)\s+(?P<number>\d{1,2})$")
 _TERMINAL = (".", ":", ";", "!", "?", "”", '"')
 # Page furniture that also ends the paragraph before it: an agenda pack's stamps.
 _BREAK_RE = re.compile(

@@ -32,6 +32,29 @@ def test_decimal_numbering_and_section_heading():
     assert paras["2.1.1"].text == "A working group was formed."
 
 
+def test_section_title_printed_with_its_number_at_the_end_of_the_line():
+    """Kent's budget report prints "Executive Summary   1" under a box of abbreviations: the
+    title heads section 1 (without its number), and the box keeps its own words."""
+    paras = segment(_doc([
+        "Directorates – abbreviations in this report",
+        "ASCH - Adult Social Care and Health",
+        "CHB – Corporately Held Budgets",
+        "Executive Summary 1",
+        "1.1 This report sets out the draft budget.",
+        "1.2 It also covers reserves.",
+        "Council Tax 2",
+        "2.1 The draft budget includes a 4.99% increase.",
+        "Appendix 3",
+        "3.1 A table follows.",
+    ]))
+    numbered = {p.label: p for p in paras if p.numbered}
+    assert numbered["1.1"].heading == numbered["1.2"].heading == "Executive Summary"
+    assert numbered["2.1"].heading == "Council Tax"
+    assert "Executive Summary" not in " ".join(p.text for p in paras)
+    assert "CHB – Corporately Held Budgets" in " ".join(p.text for p in paras if not p.numbered)
+    assert numbered["3.1"].heading != "Appendix"  # a one-word title keeps its number: not this rule
+
+
 def test_minutes_with_sub_paragraphs():
     paras = _numbered([
         "288. Budget Report (Item 5)",
