@@ -55,5 +55,6 @@ def main() -> None:
               f" {sum(none) / max(1, len(none)):.2f}     {sum(some):3d}/{len(some):<3d}"
               f" {sum(some) / max(1, len(some)):.3f}")
 
+
 if __name__ == "__main__":
     main()
