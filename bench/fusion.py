@@ -25,7 +25,7 @@ def variants(named: bool) -> dict[str, object]:
 
     out = {"current": DEFAULT_PARAMS}
     replace = dataclasses.replace
-    for w in (0.1, 0.2, 0.3):
+    for w in (0.1, 0.2, 0.25, 0.3):
         key = "lexical_weight_named" if named else "lexical_weight"
         out[f"lexical {w}"] = replace(DEFAULT_PARAMS, **{key: w})
     if not named:
@@ -53,16 +53,13 @@ def main() -> None:
     indexed = {r.source for r in reader.reports()}
     gold = [q for q in answerable(load_gold_files(args.gold)) if q.sources <= indexed]
     vectors = reader.embedder.encode([g.question for g in gold])
-    gathered = []
-    for g, qv in zip(gold, vectors, strict=True):
-        scope = reader.allowed_report_ids(Filters(reports=tuple(g.sources))) if args.named else None
-        gathered.append(rt.gather(reader, g.question, qv, "hybrid", scope))
-    pids = {pid for c in gathered for pid in c.flags}
-    labels = {pid: (p.source, p.cited_label, p.label) for pid, (p, _, _) in reader.paragraphs(pids).items()}
-    print(f"{len(gold)} questions, index {args.index} ({len(indexed)} reports, {reader.model_name}), "
-          f"{'report named' if args.named else 'corpus-wide'}")
-    print(f"{'variant':24s} hit@1  hit@5  mrr@10 ndcg@10")
-    for name, params in variants(args.named).items():
+    scopes = [reader.allowed_report_ids(Filters(reports=tuple(g.sources))) if args.named else None for g in gold]
+
+    def gather_all(params: object) -> list:
+        return [rt.gather(reader, g.question, qv, "hybrid", scope, params, named=args.named)
+                for g, qv, scope in zip(gold, vectors, scopes, strict=True)]
+
+    def show(name: str, gathered: list, params: object) -> None:
         per = []
         for g, c in zip(gold, gathered, strict=True):
             ranked = rt.rank(c, named=args.named, params=params)[:10]
@@ -70,6 +67,21 @@ def main() -> None:
         m = mean_metrics(per)
         print(f"{name:24s} {m['hit@1']:.3f}  {m['hit@5']:.3f}  {m['mrr@10']:.3f}  {m['ndcg@10']:.3f}")
 
+    gathered = gather_all(rt.DEFAULT_PARAMS)
+    labels = {pid: (p.source, p.cited_label, p.label) for pid, (p, _, _) in reader.paragraphs(
+        {pid for c in gathered for pid in c.flags}).items()}
+    print(f"{len(gold)} questions, index {args.index} ({len(indexed)} reports, {reader.model_name}), "
+          f"{'report named' if args.named else 'corpus-wide'}")
+    print(f"{'variant':24s} hit@1  hit@5  mrr@10 ndcg@10")
+    for name, params in variants(args.named).items():
+        show(name, gathered, params)
+    if args.named:  # the discount changes the dense candidates themselves: gathered again
+        for w in (0.0, 0.2, 0.6):
+            params = dataclasses.replace(rt.DEFAULT_PARAMS, named_centroid_weight=w)
+            again = gather_all(params)
+            labels.update({pid: (p.source, p.cited_label, p.label) for pid, (p, _, _) in reader.paragraphs(
+                {pid for c in again for pid in c.flags} - labels.keys()).items()})
+            show(f"centroid weight {w}", again, params)
 
 if __name__ == "__main__":
     main()

@@ -132,6 +132,12 @@ class MilvusIndexReader(ReaderCommon):
         return {int(r["id"]): int(r["paragraph_id"])
                 for r in self._query("windows", f"id in {id_list(ids)}", ["id", "paragraph_id"])}
 
+    def report_vectors(self, report_id: int) -> np.ndarray:
+        rows = self._query("windows", self._scope({report_id}), ["vector"])
+        if not rows:
+            return np.zeros((0, int(self.manifest["dimension"])), dtype=np.float32)
+        return np.asarray([r["vector"] for r in rows], dtype=np.float32)
+
     def windows_of(self, paragraph_id: int) -> list[tuple[str, np.ndarray]]:
         rows = self._query("windows", f"paragraph_id == {int(paragraph_id)}", ["seq", "text", "vector"])
         return [(r["text"], np.asarray(r["vector"], dtype=np.float32)) for r in sorted(rows, key=lambda r: r["seq"])]

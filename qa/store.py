@@ -28,7 +28,8 @@ _REPORT_COLUMNS = ", ".join(REPORT_COLUMNS)
 class ReaderCommon:
     """What every index reader does the same way, whatever holds the index: the reports it keeps
     in memory (``_reports``, ``_numbered``) and its own model, loaded on first use. Subclasses set
-    ``manifest``, ``index_dir``, ``_reports`` and ``_numbered`` and call :meth:`_use_embedder`."""
+    ``manifest``, ``index_dir``, ``_reports`` and ``_numbered``, implement :meth:`report_vectors` and
+    call :meth:`_use_embedder`."""
 
     manifest: dict
     index_dir: Path | str
@@ -40,6 +41,7 @@ class ReaderCommon:
         if embedder is not None:
             self.check_embedder(embedder.name, embedder.dimension)
         self._embedder_lock = threading.Lock()
+        self._centroids: dict[int, np.ndarray] = {}
 
     @property
     def model_name(self) -> str:
@@ -78,6 +80,20 @@ class ReaderCommon:
     def numbered_count(self, report_id: int) -> int:
         """How many numbered paragraphs the report has."""
         return self._numbered.get(report_id, 0)
+
+    def report_vectors(self, report_id: int) -> np.ndarray:
+        """The stored vectors of every window of the report, one row each."""
+        raise NotImplementedError
+
+    def report_centroid(self, report_id: int) -> np.ndarray:
+        """The mean of the report's window vectors, what its paragraphs have in common (read once
+        per report and kept; zeros for a report without windows)."""
+        centroid = self._centroids.get(report_id)
+        if centroid is None:
+            vectors = self.report_vectors(report_id)
+            centroid = vectors.mean(axis=0) if len(vectors) else np.zeros(int(self.manifest["dimension"]), np.float32)
+            self._centroids[report_id] = centroid
+        return centroid
 
 
 class IndexReader(ReaderCommon):
@@ -182,6 +198,12 @@ class IndexReader(ReaderCommon):
             return {}
         marks = ",".join("?" * len(ids))
         return dict(self.db.execute(f"SELECT id, paragraph_id FROM windows WHERE id IN ({marks})", ids))
+
+    def report_vectors(self, report_id: int) -> np.ndarray:
+        ids = self.window_ids_for_reports({report_id})
+        if not len(ids):
+            return np.zeros((0, self.vectors.d), dtype=np.float32)
+        return np.stack([self.vectors.reconstruct(int(wid)) for wid in ids])
 
     def windows_of(self, paragraph_id: int) -> list[tuple[str, np.ndarray]]:
         """A paragraph's windows: (text, stored vector), in reading order."""

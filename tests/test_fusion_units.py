@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from ingest.embed import make_windows, split_sentences
 from qa.retrieve import (
     apply_penalties,
     best_per_paragraph,
+    discounted,
     fts_query,
     linear_fusion,
     query_terms,
@@ -33,6 +35,17 @@ def test_linear_fusion_normalises_bm25_and_floors_missing_dense():
     assert scores[2] == pytest.approx(0.5 + 0.2)
     assert scores[3] == pytest.approx(0.5 + 0.1)  # lexical only: the lowest dense score
     assert linear_fusion([], [(7, 3.0)], 1.0) == {7: pytest.approx(1.0)}
+
+
+def test_a_named_report_s_common_subject_is_discounted_from_the_question():
+    question = np.array([0.8, 0.6], dtype=np.float32)  # the report's subject (x) and the fact asked for (y)
+    centroids = [np.array([0.9, 0.1]), np.array([0.7, -0.1])]  # two named reports, both about x
+    assert discounted(question, centroids, 0.5) == pytest.approx([0.8 - 0.5 * 0.8, 0.6])
+    introduction, fact = np.array([1.0, 0.0]), np.array([0.0, 1.0])  # "this report is about x" / the fact
+    assert question @ introduction > question @ fact  # 0.8 > 0.6: the introduction wins on the question
+    assert discounted(question, centroids, 0.5) @ fact > discounted(question, centroids, 0.5) @ introduction
+    assert discounted(question, centroids, 0.0) is question
+    assert discounted(question, [], 0.5) is question
 
 
 def test_penalties_reorder():

@@ -423,6 +423,30 @@ def test_a_filter_searched_by_runs_of_paragraph_ids_scores_as_the_join_does(tmp_
         reader.close()
 
 
+def test_a_named_report_is_searched_less_its_common_subject_and_its_hits_keep_their_cosines(tmp_path):
+    from qa.records import Filters
+    from qa.retrieve import DEFAULT_PARAMS, best_cosine
+
+    ix = tmp_path / "ix"
+    ingest_paths([SEED_MD], ix, embedder=EMB)
+    reader = IndexReader.open(ix, EMB)
+    try:
+        (rid, report), = reader._reports.items()
+        vectors = reader.report_vectors(rid)
+        assert len(vectors) == reader.manifest["counts"]["windows"]
+        assert reader.report_centroid(rid) == pytest.approx(vectors.mean(axis=0))
+        hits = retrieve(reader, EMB, "sickness absence days", k=5, filters=Filters(reports=(report.source,)))
+        assert DEFAULT_PARAMS.named_centroid_weight > 0 and hits
+        question = EMB.encode(["sickness absence days"])[0]
+        for hit in hits:  # the decline rules read these: true cosines, not the discounted scores
+            windows = reader.windows_of(hit.paragraph_id)
+            assert hit.dense == pytest.approx(max(float(v @ question) for _, v in windows))
+            assert hit.dense == pytest.approx(best_cosine(reader, hit.paragraph_id, question))
+        assert hits[0].paragraph.label == "9"
+    finally:
+        reader.close()
+
+
 def test_a_text_repeated_among_the_pending_windows_is_embedded_once_and_every_window_gets_its_vector():
     import numpy as np
 

@@ -62,7 +62,7 @@ def test_report_named_gate(shared_index):
     reader, model = shared_index
     result = _evaluate(reader, model, named=True)
     print("\n" + eval_report.format_table(result))
-    assert ev.check_thresholds(result, {"hit@5": 0.84, "mrr@10": 0.71}, "hybrid") == []
+    assert ev.check_thresholds(result, {"hit@5": 0.87, "mrr@10": 0.75}, "hybrid") == []  # README: 0.901 / 0.788
     hybrid = result.modes["hybrid"].metrics
     assert hybrid["mrr@10"] > result.modes["dense"].metrics["mrr@10"]
 
