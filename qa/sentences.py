@@ -129,10 +129,10 @@ def lexical_overlap(terms: list[str], sentence: str) -> float:
     return sum(1 for t in terms if t in lowered) / len(terms)
 
 
-def score_sentences(question_vector: np.ndarray, sentence_vectors: np.ndarray, overlaps: np.ndarray,
-                    typed: np.ndarray) -> np.ndarray:
-    """Cosine similarity, plus the question's own words, plus the kind of fact asked for."""
-    return sentence_vectors @ question_vector + OVERLAP_WEIGHT * overlaps + TYPE_BONUS * typed
+def score_sentences(cosines: np.ndarray, overlaps: np.ndarray, typed: np.ndarray) -> np.ndarray:
+    """Cosine similarity to the question, plus the question's own words, plus the kind of fact
+    asked for."""
+    return cosines + OVERLAP_WEIGHT * overlaps + TYPE_BONUS * typed
 
 
 _NOT_NAMES = frozenset("""i monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays

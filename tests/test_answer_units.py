@@ -144,3 +144,63 @@ def test_an_open_question_quotes_the_sentence_after_the_topic():
     assert open_quote == [first.sentence, "The school has improved to Requires Improvement to be Good."]
     dated = [s for _, s in _with_next(first, hits, wants("when did Ofsted inspect North Bromsgrove High School?"))]
     assert dated == [first.sentence]  # it already carries the date asked for
+
+
+def test_the_default_model_s_sentences_are_also_judged_by_the_fast_model(monkeypatch):
+    """With an mpnet index a second bundled model (MiniLM) judges the candidate sentences, loaded
+    once; never for other models, nor beside a test's stand-in embedder."""
+    from fakes import HashingEmbedder
+
+    from ingest.models import MINILM, MPNET
+    from qa import answer as answering
+
+    loaded = []
+    monkeypatch.setattr(answering, "_judges", {})
+    def load(name: str) -> HashingEmbedder:
+        loaded.append(name)
+        return HashingEmbedder(name=name)
+
+    monkeypatch.setattr(answering, "load_query_embedder", load)
+    mpnet = HashingEmbedder(name=MPNET)
+    first = answering.second_judge(mpnet, MPNET)
+    assert first is not None and first.name == MINILM
+    quantised = HashingEmbedder(name=MPNET + "+int8")
+    assert answering.second_judge(quantised, MPNET + "+int8") is first and loaded == [MINILM]  # loaded once
+    assert answering.second_judge(HashingEmbedder(name=MINILM), MINILM) is None
+    assert answering.second_judge(HashingEmbedder(), MPNET) is None  # a stand-in, not the index's model
+
+
+def test_a_second_judge_moves_the_choice_but_not_what_declining_reads():
+    """Candidate.score averages both models' cosines; Candidate.own is the index model's alone, the
+    score the decline threshold was calibrated on."""
+    import numpy as np
+    from fakes import HashingEmbedder
+
+    from qa.answer import _sentence_pool
+
+    class OneTopic(HashingEmbedder):
+        """Every text on one axis: cosine 1 with anything."""
+
+        def encode(self, texts):
+            out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+            out[:, 0] = 1.0
+            return out
+
+    class Reader:
+        def paragraph_flags(self, ids):
+            return [(pid, 1, True, False) for pid in ids]
+
+        def windows_of(self, pid):
+            return []
+
+    own = HashingEmbedder()
+    text = "Sickness absence fell to 7.68 days per employee this year. The weather in May was warm and dry."
+    hit = _hit_with(text)
+    question = "how many days of sickness absence per employee?"
+    qv = own.encode([question])[0]
+    alone = _sentence_pool(Reader(), own, [hit], qv, ["sickness", "absence"], wants(question))
+    judged = _sentence_pool(Reader(), own, [hit], qv, ["sickness", "absence"], wants(question),
+                            judge=(OneTopic(), question))
+    assert [c.own for c in judged] == pytest.approx([c.score for c in alone])
+    cosines = own.encode([c.sentence for c in alone]) @ qv
+    assert [j.score - a.score for j, a in zip(judged, alone, strict=True)] == pytest.approx(list((1 - cosines) / 2))

@@ -185,3 +185,21 @@ def test_an_ingest_that_loaded_the_model_leaves_its_export_for_the_first_questio
     ingest_paths([SEED_MD], tmp_path / "index", model=MINILM)
     assert find_export(MINILM) is not None
     assert isinstance(load_query_embedder(MINILM), OnnxEmbedder)
+
+
+def test_an_mpnet_ingest_also_leaves_the_second_judge_s_export(tmp_path, monkeypatch):
+    """With the default model, answers are also judged by MiniLM: an ingest that loaded mpnet makes
+    MiniLM's export too, once, so the first answer does not wait ~30 s for it."""
+    from ingest import index as ingesting
+
+    monkeypatch.setenv("COUNCIL_QA_CACHE", str(tmp_path / "cache"))
+    made = []
+    monkeypatch.setattr(ingesting, "export_for_queries", lambda model: made.append(model.name))
+    ingesting._export_second_judge("all-mpnet-base-v2")
+    assert made == [MINILM]
+    ingesting._export_second_judge(MINILM)  # MiniLM has no second judge
+    assert made == [MINILM]
+    monkeypatch.setattr("ingest.onnx_encoder.find_export", lambda name: tmp_path)  # already made: not loaded
+    monkeypatch.setattr("ingest.embed.load_embedder", lambda name: pytest.fail("loaded again"))
+    ingesting._export_second_judge("all-mpnet-base-v2")
+    assert made == [MINILM]
