@@ -14,6 +14,7 @@ from qa.retrieve import (
     linear_fusion,
     query_terms,
     reciprocal_rank_fusion,
+    refill_report_places,
 )
 
 
@@ -46,6 +47,18 @@ def test_a_named_report_s_common_subject_is_discounted_from_the_question():
     assert discounted(question, centroids, 0.5) @ fact > discounted(question, centroids, 0.5) @ introduction
     assert discounted(question, centroids, 0.0) is question
     assert discounted(question, [], 0.5) is question
+
+
+def test_the_first_places_keep_their_report_and_take_its_paragraphs_in_the_report_named_order():
+    ranked = [(1, 0.9), (2, 0.8), (7, 0.7), (3, 0.6), (8, 0.5)]  # reports: 1, 2, 3 of A; 7, 8 of B
+    report_of = {1: 10, 2: 10, 3: 10, 4: 10, 7: 20, 8: 20}
+    named = {10: [3, 1, 4], 20: [8, 7]}  # what the search narrowed to each report puts first
+    refilled = refill_report_places(ranked, report_of, lambda rid: named[rid], 3)
+    assert refilled == [(3, 0.9), (1, 0.8), (8, 0.7), (2, 0.6), (7, 0.5)]
+    assert refill_report_places(ranked, report_of, lambda rid: named[rid], 0) == ranked
+    assert refill_report_places(ranked, report_of, lambda rid: [], 3) == ranked  # nothing named: as ranked
+    assert refill_report_places([], report_of, lambda rid: named[rid], 3) == []
+    assert refill_report_places([(2, 0.5)], report_of, lambda rid: [4, 3], 3) == [(4, 0.5), (2, 0.5)]
 
 
 def test_penalties_reorder():
