@@ -344,10 +344,10 @@ def _export_second_judge(name: str) -> None:
     (``ingest.models.SECOND_JUDGE``), made once per machine: ~30 s here instead of on the first
     question."""
     from ingest.embed import load_embedder
-    from ingest.models import SECOND_JUDGE
+    from ingest.models import second_judge_of
     from ingest.onnx_encoder import find_export
 
-    judge = SECOND_JUDGE.get(name.removesuffix("+int8"))
+    judge = second_judge_of(name)
     if judge is not None and find_export(judge) is None:
         export_for_queries(load_embedder(judge))
 

@@ -31,6 +31,12 @@ SECOND_JUDGE = {MPNET: MINILM}
 the key (``qa.answer.second_judge``, where the measurement is); an ingest that loaded the key's
 model also makes the judge's ONNX export, so the first answer does not wait for it."""
 
+
+def second_judge_of(model: str) -> str | None:
+    """The model that also judges answer sentences for an index built with ``model`` (its ``+int8``
+    variant too), else None."""
+    return SECOND_JUDGE.get(model.removesuffix("+int8"))
+
 MPNET_REVISION = "e8c3b32"
 MPNET_WEIGHTS = "model.safetensors"
 MPNET_WEIGHTS_SIZE = 437_971_872

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ingest.embed import Embedder, load_query_embedder, split_sentences
-from ingest.models import SECOND_JUDGE
+from ingest.models import second_judge_of
 from qa import wording
 from qa.decline import decline_params, evidence, should_decline
 from qa.records import Answer, Citation, Filters, Hit
@@ -46,7 +46,7 @@ def second_judge(embedder: Embedder, index_model: str) -> Embedder | None:
     """The model that judges sentences beside ``embedder`` (:data:`JUDGES_NOTE`), loaded once from
     its local package; None for other models, and when ``embedder`` is not the index's own model
     (a test's stand-in)."""
-    name = SECOND_JUDGE.get(index_model.removesuffix("+int8"))
+    name = second_judge_of(index_model)
     if name is None or embedder.name != index_model:
         return None
     with _judges_lock:

@@ -338,17 +338,23 @@ def retrieve(
     c = gather(reader, question, query_vector, mode, report_ids, params, named=named)
     ranked = rank(c, mode, named=named, params=params)[: k * PARTS_LOOKAHEAD]
     if not named and mode == "hybrid" and params.report_places and query_vector is not None:
+        orders: dict[int, list[int]] = {}  # the top places often share a report: searched once
+
         def named_order(rid: int) -> list[int]:
-            within = gather(reader, question, query_vector, mode, {rid}, params, named=True)
-            return [pid for pid, _ in rank(within, mode, named=True, params=params)[:params.report_places]]
+            if rid not in orders:
+                within = gather(reader, question, query_vector, mode, {rid}, params, named=True)
+                orders[rid] = [pid for pid, _ in rank(within, mode, named=True, params=params)[:params.report_places]]
+            return orders[rid]
 
         report_of = {pid: flags[0] for pid, flags in c.flags.items()}
         ranked = refill_report_places(ranked, report_of, named_order, params.report_places)
     info = reader.paragraphs(pid for pid, _ in ranked)
     top = one_per_printed_paragraph(ranked, {pid: paragraph for pid, (paragraph, _, _) in info.items()})[:k]
     dense_of, lexical_of = dict(c.dense), dict(c.lexical)
-    if query_vector is not None and (named and params.named_centroid_weight or not named and params.report_places):
-        dense_of = {pid: best_cosine(reader, pid, query_vector) for pid, _ in top}  # discounted, or from another search
+    if named and query_vector is not None and params.named_centroid_weight:
+        dense_of = {pid: best_cosine(reader, pid, query_vector) for pid, _ in top}  # the scores were discounted
+    elif query_vector is not None and params.report_places:  # a place refilled from a report's own search
+        dense_of |= {pid: best_cosine(reader, pid, query_vector) for pid, _ in top if pid not in dense_of}
     hits = []
     for pid, score in top:
         paragraph, report, ambiguous = info[pid]
