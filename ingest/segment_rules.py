@@ -73,6 +73,19 @@ def looks_tabular(text: str) -> bool:
     return words >= 25 and len(_SENTENCE_END.findall(text)) * 100 < 1.5 * words
 
 
+BARE_LINE_WORDS = 20
+"""The longest block :func:`looks_bare` can call a bare line (dev set, mpnet: 15 words and 20
+gave the same report-named hit@5, 30 less; ``qa.retrieve.RankingParams.bare_line_penalty``)."""
+
+
+def looks_bare(text: str) -> bool:
+    """A short line with no sentence end (at most ``BARE_LINE_WORDS`` words, not ending in
+    ``. ; : ? !``): a title, heading or label ("TITLE: Workplace Parking Levy Update", "H.1 HUMAN
+    RESOURCES COMMITTEE") that names a subject but says nothing about it."""
+    stripped = text.rstrip()
+    return len(stripped.split()) <= BARE_LINE_WORDS and not stripped.endswith((".", ";", ":", "?", "!"))
+
+
 def looks_like_figures(text: str) -> bool:
     """A table of figures: :func:`looks_tabular`, with at least one word in twelve a number
     ("TOTAL REMOVAL OF PRIOR YEAR CONTRIBUTIONS -10,640 -14,200 -14,200 42 Drawdowns ...")."""

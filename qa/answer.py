@@ -98,7 +98,7 @@ def _sentence_pool(reader: IndexReader, embedder: Embedder, hits: list[Hit], qv:
     (see :mod:`qa.sentences`); ``judge``: a second model and the question, whose cosines are
     averaged with the index model's."""
     top = hits[:SENTENCE_POOL]
-    tables = {pid for pid, _, _, tabular in reader.paragraph_flags(h.paragraph_id for h in top) if tabular}
+    tables = {f.paragraph_id for f in reader.paragraph_flags(h.paragraph_id for h in top) if f.tabular}
     pool = [Candidate(i, pos, s) for i, hit in enumerate(top) if hit.paragraph_id not in tables
             for pos, s in _candidate_sentences(reader, hit, qv) if quotable(s, contact_ok=contact_ok)]
     if not pool:

@@ -29,9 +29,10 @@ from ingest.milvus_format import (
     read_meta,
 )
 from ingest.records import Paragraph
+from ingest.segment_rules import BARE_LINE_WORDS, looks_bare
 from qa.lexical import COLUMN_WEIGHTS
 from qa.milvus_bm25 import fts5_bm25, fts5_idf
-from qa.records import ReportInfo
+from qa.records import ParagraphFlags, ReportInfo
 from qa.store import ReaderCommon
 
 MAX_LIMIT = 16384
@@ -113,13 +114,17 @@ class MilvusIndexReader(ReaderCommon):
             out[int(r["id"])] = (paragraph, report, r["same_label"] > 1 and not r["part_of"])
         return out
 
-    def paragraph_flags(self, paragraph_ids: Iterable[int]) -> list[tuple[int, int, bool, bool]]:
+    def paragraph_flags(self, paragraph_ids: Iterable[int]) -> list[ParagraphFlags]:
         ids = [int(i) for i in paragraph_ids]
         if not ids:
             return []
-        rows = self._query("paragraphs", f"id in {id_list(ids)}", ["id", "report_id", "numbered", "part_of", "tabular"])
-        return [(int(r["id"]), int(r["report_id"]), bool(r["numbered"] or r["part_of"]), bool(r["tabular"]))
-                for r in rows]
+        rows = self._query("paragraphs", f"id in {id_list(ids)}",
+                           ["id", "report_id", "numbered", "part_of", "tabular", "words"])
+        short = [int(r["id"]) for r in rows if r["words"] <= BARE_LINE_WORDS]
+        bare = {int(r["id"]) for r in self._query("paragraphs", f"id in {id_list(short)}", ["id", "text"])
+                if looks_bare(r["text"])} if short else set()
+        return [ParagraphFlags(int(r["id"]), int(r["report_id"]), bool(r["numbered"] or r["part_of"]),
+                               bool(r["tabular"]), int(r["id"]) in bare) for r in rows]
 
     def window_ids_for_reports(self, report_ids: set[int]) -> np.ndarray:
         rows = self._query("windows", self._scope(report_ids), ["id"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 
 from ingest.records import Paragraph
 from qa.wording import parse_date
@@ -74,6 +75,20 @@ class ReportInfo:
         """The committee it is from (when a committee system says) and every one it is listed under."""
         own = {self.committee} if self.committee and self.meeting_date else set()
         return own | {str(x["committee"]) for x in self.listed if x.get("committee")}
+
+
+class ParagraphFlags(NamedTuple):
+    """What the ranking needs to know of one paragraph beside its scores (the readers'
+    ``paragraph_flags``)."""
+
+    paragraph_id: int
+    report_id: int
+    numbered: bool
+    """Printed with a number, or a part of a numbered paragraph."""
+    tabular: bool
+    """An unnumbered block that reads like a table (``ingest.segment_rules.looks_tabular``)."""
+    bare: bool
+    """A title, heading or label line with no sentence (``ingest.segment_rules.looks_bare``)."""
 
 
 @dataclass(frozen=True)

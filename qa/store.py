@@ -18,9 +18,10 @@ from ingest.errors import CouncilQAError, IndexMissing, NotInIndex
 from ingest.index_format import DATABASE, MANIFEST, REPORT_COLUMNS, VECTORS, check_model, read_manifest
 from ingest.milvus_format import is_milvus
 from ingest.records import Paragraph
+from ingest.segment_rules import BARE_LINE_WORDS, looks_bare
 from ingest.vector_index import prepare_for_search
 from qa.lexical import ParagraphSpan, TextSearch
-from qa.records import Filters, ReportInfo
+from qa.records import Filters, ParagraphFlags, ReportInfo
 
 _REPORT_COLUMNS = ", ".join(REPORT_COLUMNS)
 
@@ -167,16 +168,18 @@ class IndexReader(ReaderCommon):
             out[pid] = (paragraph, report, same_label > 1 and not part_of)
         return out
 
-    def paragraph_flags(self, paragraph_ids: Iterable[int]) -> list[tuple[int, int, bool, bool]]:
-        """(paragraph id, report id, numbered, tabular) for each id."""
+    def paragraph_flags(self, paragraph_ids: Iterable[int]) -> list[ParagraphFlags]:
+        """What the ranking needs to know of each paragraph (:class:`ParagraphFlags`)."""
         ids = [int(i) for i in paragraph_ids]
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            f"SELECT id, report_id, numbered OR part_of != '', tabular FROM paragraphs WHERE id IN ({marks})", ids
+            f"SELECT id, report_id, numbered OR part_of != '', tabular, CASE WHEN words <= ? THEN text END"
+            f" FROM paragraphs WHERE id IN ({marks})", [BARE_LINE_WORDS, *ids]
         )
-        return [(pid, rid, bool(numbered), bool(tabular)) for pid, rid, numbered, tabular in rows]
+        return [ParagraphFlags(pid, rid, bool(numbered), bool(tabular), short is not None and looks_bare(short))
+                for pid, rid, numbered, tabular, short in rows]
 
     def window_ids_for_reports(self, report_ids: set[int]) -> np.ndarray:
         """The window ids of these reports, each report's read once and kept (at a million

@@ -10,6 +10,7 @@ from ingest.errors import CouncilQAError
 from qa.decline import DeclineParams, Evidence, decline_params, should_decline
 from qa.evaluate import evaluate_answers, normalise_quote
 from qa.gold import load_gold
+from qa.records import ParagraphFlags
 from qa.sentences import (
     Wants,
     asks,
@@ -188,7 +189,7 @@ def test_a_second_judge_moves_the_choice_but_not_what_declining_reads():
 
     class Reader:
         def paragraph_flags(self, ids):
-            return [(pid, 1, True, False) for pid in ids]
+            return [ParagraphFlags(pid, 1, True, False, False) for pid in ids]
 
         def windows_of(self, pid):
             return []

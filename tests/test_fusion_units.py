@@ -6,9 +6,13 @@ import numpy as np
 import pytest
 
 from ingest.embed import make_windows, split_sentences
+from qa.records import ParagraphFlags
 from qa.retrieve import (
+    DEFAULT_PARAMS,
+    Candidates,
     apply_penalties,
     best_per_paragraph,
+    block_penalties,
     discounted,
     fts_query,
     linear_fusion,
@@ -63,6 +67,24 @@ def test_the_first_places_keep_their_report_and_take_its_paragraphs_in_the_repor
 
 def test_penalties_reorder():
     assert apply_penalties({1: 0.7, 2: 0.6}, {1: 0.2}) == [(2, 0.6), (1, pytest.approx(0.5))]
+
+
+def test_block_priors_add_up_for_unnumbered_tables_and_bare_lines():
+    flags = {
+        1: ParagraphFlags(1, 10, numbered=True, tabular=False, bare=False),  # a numbered paragraph
+        2: ParagraphFlags(2, 10, numbered=True, tabular=False, bare=True),  # "5. Apologies and Substitutes"
+        3: ParagraphFlags(3, 10, numbered=False, tabular=False, bare=True),  # "TITLE: Workplace Parking Levy"
+        4: ParagraphFlags(4, 10, numbered=False, tabular=True, bare=False),  # a table in a numbered report
+        5: ParagraphFlags(5, 20, numbered=False, tabular=False, bare=False),  # a report printed without numbers
+    }
+    c = Candidates(dense=[], lexical=[], flags=flags, numbered_count={10: 12, 20: 0})
+    p = DEFAULT_PARAMS
+    assert block_penalties(c) == pytest.approx({
+        2: p.bare_line_penalty,
+        3: p.bare_line_penalty + p.unnumbered_penalty,
+        4: p.unnumbered_penalty + p.table_penalty,
+        5: p.unnumbered_report_penalty,
+    })
 
 
 def test_query_terms_drop_stopwords_and_quote_for_fts():

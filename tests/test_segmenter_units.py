@@ -198,6 +198,19 @@ def test_looks_tabular_tells_tables_from_prose():
     assert not looks_tabular("Short heading only")
 
 
+def test_a_bare_line_is_a_short_title_or_label_without_a_sentence():
+    from ingest.segment_rules import looks_bare
+
+    assert looks_bare("TITLE: Workplace Parking Levy Update")
+    assert looks_bare("H.1 HUMAN RESOURCES COMMITTEE")
+    assert looks_bare("Recommendation 6 - Temple Gate & West End Multi Storey Car Parks")
+    assert not looks_bare("The Health and Wellbeing Board will be a committee of the Local Authority.")
+    assert not looks_bare("The Chair and the Vice Chair shall be elected members of the Council;")
+    assert not looks_bare("What is the current estimated cost to taxpayers of the review?")
+    long_label = " ".join(["Councillor Ed Plowden (Chair) Councillor Graham Morris (Vice Chair)"] * 3)
+    assert not looks_bare(long_label)  # 24 words: a list of members, which can answer "who chairs"
+
+
 # --- where a numbered paragraph ends (so that a citation can be checked on the page) -----
 
 FULL = "Members asked how the levy would be collected and officers explained the process to"
