@@ -72,7 +72,7 @@ class RankingParams:
     nothing and holds no sentence to quote. Dev set, mpnet, report named hit@5 / MRR@10 0.901 /
     0.788 -> 0.915 / 0.789 (0.05 to 0.3 all the same; lines of up to 15 words: 0.915 / 0.788, up
     to 30: 0.901 / 0.783), corpus-wide MRR@10 0.622 -> 0.627; reported only, the holdout's report
-    named 0.891 / 0.712 -> 0.935 / 0.714, corpus-wide 0.783 / 0.604 -> 0.783 / 0.605. MiniLM, same
+    named 0.891 / 0.711 -> 0.935 / 0.714, corpus-wide 0.783 / 0.604 -> 0.783 / 0.605. MiniLM, same
     constants: dev named 0.872 / 0.742 -> 0.879 / 0.746, holdout unchanged."""
     report_weight: float = 0.0
     """Weight of the report's evidence (mean of its best report_top_m candidate scores, relative
