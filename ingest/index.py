@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,59 +19,26 @@ from ingest.hashing import file_sha256
 from ingest.index_format import BuildParams, check_model, current_params, read_manifest
 from ingest.readers import SUPPORTED_SUFFIXES
 from ingest.records import Report, ReportMeta
-from ingest.rows import delete_report, find_duplicate, forget_duplicates_of, insert_report, record_duplicate
+from ingest.results import FileResult, IngestSummary, Status
+from ingest.rows import (
+    delete_report,
+    find_duplicate,
+    forget_duplicates_of,
+    insert_report,
+    record_duplicate,
+    stored_vectors,
+)
 from ingest.writer import GenerationWriter, WriterLock, first_build, sources_in
 
 if TYPE_CHECKING:
     from ingest.isolate import OcrProgress
     from ingest.ocr import OcrSettings
 
+__all__ = ["FileResult", "IngestSummary", "Status", "expand_paths", "ingest_paths", "remove_report"]
+
 Progress = Callable[[int, int, str], None]
 """``progress(done, total, message)``."""
 EmbedderFactory = Callable[[], Embedder]
-
-
-class Status(StrEnum):
-    ADDED = "added"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    DUPLICATE = "duplicate"
-    REMOVED = "removed"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class FileResult:
-    source: str
-    path: str
-    status: Status
-    paragraphs: int = 0
-    reason: str = ""
-
-
-@dataclass
-class IngestSummary:
-    index_dir: Path | str
-    """The index folder, or a Milvus index's spec (``milvus:FILE.db``, ``milvus://HOST:PORT/NAME``)."""
-    results: list[FileResult] = field(default_factory=list)
-    embedded_windows: int = 0
-    seconds: float = 0.0
-    generation: str | None = None
-    on_result: Callable[[FileResult], None] | None = None
-    """Called with each file's result as soon as it is known (the CLI prints a line)."""
-
-    def record(self, result: FileResult) -> None:
-        self.results.append(result)
-        if self.on_result is not None:
-            self.on_result(result)
-
-    @property
-    def failed(self) -> list[FileResult]:
-        return [r for r in self.results if r.status == Status.FAILED]
-
-    @property
-    def changed(self) -> bool:
-        return any(r.status in (Status.ADDED, Status.UPDATED, Status.REMOVED) for r in self.results)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -224,19 +189,30 @@ class _Batch:
         self.summary.record(FileResult(source, str(path), Status.UPDATED, 0, "metadata from its sidecar"))
 
     def add(self, path: Path, digest: str, report: Report) -> FileResult:
+        """Index the report (replacing what the index held for its file), or record it as a duplicate
+        of another. A file read again only because the reading rules changed keeps its place: it is
+        not checked for being a duplicate again (a decision notice that its meeting's minutes hold
+        whole was indexed beside them, and stays)."""
         writer = self.open()
         conn, vectors = writer.conn, writer.vectors
-        duplicate_of = find_duplicate(conn, report)
+        before = conn.execute("SELECT sha256 FROM reports WHERE source = ?", (report.source,)).fetchone()
+        reread = before is not None and before[0] == digest
+        duplicate_of = None if reread else find_duplicate(conn, report)
         if duplicate_of is not None:
             record_duplicate(conn, vectors, report.source, digest, duplicate_of)
             return FileResult(report.source, str(path), Status.DUPLICATE, 0,
                               f"same report as {duplicate_of}; not indexed twice")
-        existed = delete_report(conn, vectors, report.source)
+        known = stored_vectors(conn, vectors, report.source, writer.params) if before else {}
+        delete_report(conn, vectors, report.source)
         conn.execute("DELETE FROM skipped WHERE source = ?", (report.source,))
-        insert_report(conn, report, str(path), digest, writer.pending, writer.params)
-        self.summary.embedded_windows += writer.embed_pending(self.model())
-        status = Status.UPDATED if existed else Status.ADDED
-        return FileResult(report.source, str(path), status, len(report.paragraphs))
+        self.summary.kept_windows += insert_report(conn, report, str(path), digest, writer.pending, writer.params,
+                                                   known, vectors)
+        if writer.pending.ids:  # windows that all kept their vectors need no model
+            self.summary.embedded_windows += writer.embed_pending(self.model())
+        if before is None:
+            return FileResult(report.source, str(path), Status.ADDED, len(report.paragraphs))
+        why = "read again: indexed by an older council-qa" if reread else ""
+        return FileResult(report.source, str(path), Status.UPDATED, len(report.paragraphs), why)
 
     def commit(self) -> None:
         if self.writer is None:

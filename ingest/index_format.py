@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,9 @@ FORMAT_VERSION = 3
 paragraphs gained part_of (the label of the printed paragraph a block was cut from).
 3: reports gained meeting_date, item (as displayed) and listings (JSON: every committee, meeting
 and agenda item a fetched paper is listed under); paragraphs gained scanned (1: its page was a
-scan read by OCR, cited "scanned page N")."""
+scan read by OCR, cited "scanned page N"). Later, without a new version (older council-qa reads and
+extends such an index): reports gained reader_version (``ingest.report.READER_VERSION``; added by
+:func:`upgrade_schema` to an index made before it, whose reports then count as read by version 0)."""
 MANIFEST = "manifest.json"
 DATABASE = "council.sqlite"
 VECTORS = "windows.faiss"
@@ -59,7 +62,8 @@ CREATE TABLE IF NOT EXISTS reports (
     doubtful TEXT NOT NULL DEFAULT '',
     pages INTEGER NOT NULL,
     paragraphs INTEGER NOT NULL,
-    ingested_at TEXT NOT NULL
+    ingested_at TEXT NOT NULL,
+    reader_version INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS paragraphs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -94,6 +98,17 @@ CREATE VIRTUAL TABLE IF NOT EXISTS paragraphs_fts USING fts5(
     text, heading, title, tokenize = 'porter unicode61 remove_diacritics 2'
 );
 """
+
+def has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    """Whether ``table`` of the database has ``column`` (an index made by an older council-qa may not)."""
+    return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
+
+
+def upgrade_schema(conn: sqlite3.Connection) -> None:
+    """Add to a generation copied from an older index the columns added since, with their defaults."""
+    if not has_column(conn, "reports", "reader_version"):
+        conn.execute("ALTER TABLE reports ADD COLUMN reader_version INTEGER NOT NULL DEFAULT 0")
+
 
 REPORT_COLUMNS = ("source", "title", "date", "council", "meeting", "pages", "paragraphs", "path", "sha256",
                   "ingested_at", "committee", "meeting_date", "item", "listings", "doubtful")

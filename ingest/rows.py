@@ -10,11 +10,13 @@ import hashlib
 import json
 import re
 import sqlite3
+from collections.abc import Mapping
 
 import numpy as np
 
 from ingest.index_format import BuildParams
 from ingest.records import Report
+from ingest.report import READER_VERSION
 from ingest.segment import looks_tabular
 from ingest.writer import PendingWindows, now
 
@@ -82,20 +84,36 @@ def forget_duplicates_of(conn: sqlite3.Connection, source: str) -> None:
     conn.execute("DELETE FROM skipped WHERE duplicate_of = ? OR source = ?", (source, source))
 
 
+def stored_vectors(conn: sqlite3.Connection, vectors, source: str,  # noqa: ANN001 - faiss index
+                   params: BuildParams) -> dict[str, np.ndarray]:
+    """The indexed report's vectors by the text they embed (window and heading, as ``params``
+    embed them): read before the report is replaced, so that windows the new reading leaves as
+    they were keep their vectors instead of being embedded again."""
+    rows = conn.execute(
+        "SELECT w.id, w.text, p.heading FROM windows w JOIN paragraphs p ON p.id = w.paragraph_id"
+        " JOIN reports r ON r.id = p.report_id WHERE r.source = ?", (source,)).fetchall()
+    return {params.embedded_text(text, heading): vectors.reconstruct(wid) for wid, text, heading in rows}
+
+
 def insert_report(
-    conn: sqlite3.Connection, report: Report, path: str, digest: str, pending: PendingWindows, params: BuildParams
-) -> None:
-    """The report's row, its paragraphs (text search included) and its windows (pending embedding),
-    cut as the index's build parameters say."""
+    conn: sqlite3.Connection, report: Report, path: str, digest: str, pending: PendingWindows, params: BuildParams,
+    known: Mapping[str, np.ndarray] | None = None, vectors=None,  # noqa: ANN001 - faiss index
+) -> int:
+    """The report's row, its paragraphs (text search included) and its windows, cut as the index's
+    build parameters say: pending embedding, or added to ``vectors`` at once when ``known`` has a
+    vector for the very text the window embeds (:func:`stored_vectors`). Returns how many windows
+    kept a vector so."""
     meta = report.meta
     report_id = conn.execute(
         "INSERT INTO reports(source, path, sha256, title, date, council, meeting, committee, meeting_date, item,"
-        " listings, meta_sources, doubtful, pages, paragraphs, ingested_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " listings, meta_sources, doubtful, pages, paragraphs, ingested_at, reader_version)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (report.source, path, digest, meta.title, meta.date, meta.council, meta.meeting, meta.committee,
          meta.meeting_date, meta.item, meta.listings,
-         json.dumps(dict(meta.provenance)), ",".join(meta.doubtful), report.pages, len(report.paragraphs), now()),
+         json.dumps(dict(meta.provenance)), ",".join(meta.doubtful), report.pages, len(report.paragraphs), now(),
+         READER_VERSION),
     ).lastrowid
+    kept: list[tuple[int, np.ndarray]] = []
     for seq, para in enumerate(report.paragraphs):
         para_id = conn.execute(
             "INSERT INTO paragraphs(report_id, seq, label, page, heading, text, numbered, part_of, scanned, tabular,"
@@ -110,4 +128,10 @@ def insert_report(
             window_id = conn.execute(
                 "INSERT INTO windows(paragraph_id, seq, text) VALUES (?, ?, ?)", (para_id, wseq, window)
             ).lastrowid
-            pending.add(window_id, embedded)
+            if known and embedded in known:
+                kept.append((window_id, known[embedded]))
+            else:
+                pending.add(window_id, embedded)
+    if kept:
+        vectors.add_with_ids(np.stack([v for _, v in kept]), np.asarray([i for i, _ in kept], dtype=np.int64))
+    return len(kept)

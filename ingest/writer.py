@@ -44,8 +44,10 @@ from ingest.index_format import (
     generation_folders,
     generation_name,
     generation_number,
+    has_column,
     new_manifest,
     read_manifest,
+    upgrade_schema,
     write_manifest,
 )
 from ingest.vector_index import EditableVectors, empty_flat, finalise, spec_of
@@ -165,6 +167,7 @@ class GenerationWriter:
             self.conn = sqlite3.connect(self.tmp / DATABASE, isolation_level=None)
             self.conn.execute("PRAGMA foreign_keys = ON")
             self.conn.executescript(SCHEMA)
+            upgrade_schema(self.conn)
             self.conn.execute("BEGIN")
 
     # -- 2. embed ---------------------------------------------------------------------
@@ -268,10 +271,16 @@ def first_build(index_dir: Path, params: BuildParams) -> str:
 
 
 def sources_in(index_dir: Path, manifest: dict) -> tuple[dict[str, str], dict[str, str]]:
-    """(indexed source -> sha256, duplicate source -> sha256) of the current generation."""
+    """(indexed source -> sha256, duplicate source -> sha256) of the current generation. A report
+    read by an older version of the reading rules (``ingest.report.READER_VERSION``) has no sha256
+    here (""), so its file counts as changed and is read again."""
+    from ingest.report import READER_VERSION
+
     current = Path(index_dir) / manifest["generation"]
     with sqlite3.connect(f"file:{current / DATABASE}?mode=ro", uri=True) as ro:
-        known = dict(ro.execute("SELECT source, sha256 FROM reports"))
+        version = "reader_version" if has_column(ro, "reports", "reader_version") else "0"
+        known = dict(ro.execute(f"SELECT source, CASE WHEN {version} >= ? THEN sha256 ELSE '' END FROM reports",
+                                (READER_VERSION,)))
         skipped = dict(ro.execute("SELECT source, sha256 FROM skipped"))
     return known, skipped
 

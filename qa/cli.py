@@ -130,7 +130,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         bar.refresh()
 
     def on_result(r) -> None:  # noqa: ANN001 - ingest.index.FileResult
-        detail = f"{r.paragraphs} paragraphs" if r.status in ("added", "updated") else r.reason
+        detail = r.reason
+        if r.status in ("added", "updated"):
+            detail = f"{r.paragraphs} paragraphs" + (f"; {r.reason}" if r.reason else "")
         bar.write(f"{r.status:>9}  {r.source}" + (f"  ({detail})" if detail else ""), file=sys.stdout)
         sys.stdout.flush()
 
@@ -144,7 +146,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     counts = {s: sum(r.status == s for r in summary.results) for s in
               ("added", "updated", "unchanged", "duplicate", "removed", "failed")}
     print(", ".join(f"{n} {s}" for s, n in counts.items() if n)
-          + f"; {summary.embedded_windows} windows embedded in {summary.seconds:.1f}s -> {index_dir}")
+          + f"; {summary.embedded_windows} windows embedded"
+          + (f", {summary.kept_windows} unchanged windows kept" if summary.kept_windows else "")
+          + f" in {summary.seconds:.1f}s -> {index_dir}")
     return 1 if summary.failed else 0
 
 
