@@ -13,7 +13,17 @@ from qa import wording
 from qa.decline import decline_params, evidence, should_decline
 from qa.records import Answer, Citation, Filters, Hit
 from qa.retrieve import query_terms, retrieve
-from qa.sentences import Wants, asks_for_contact, lexical_overlap, missing, quotable, score_sentences, wants
+from qa.sentences import (
+    Wants,
+    asks_for_contact,
+    lead_in,
+    lexical_overlap,
+    missing,
+    quotable,
+    score_sentences,
+    wants,
+    without_trailing_label,
+)
 from qa.store import IndexReader
 
 MAX_ANSWER_SENTENCES = 3
@@ -99,8 +109,10 @@ def _sentence_pool(reader: IndexReader, embedder: Embedder, hits: list[Hit], qv:
     averaged with the index model's."""
     top = hits[:SENTENCE_POOL]
     tables = {f.paragraph_id for f in reader.paragraph_flags(h.paragraph_id for h in top) if f.tabular}
-    pool = [Candidate(i, pos, s) for i, hit in enumerate(top) if hit.paragraph_id not in tables
-            for pos, s in _candidate_sentences(reader, hit, qv) if quotable(s, contact_ok=contact_ok)]
+    names_ok = Wants.PERSON in kinds
+    pool = [Candidate(i, pos, without_trailing_label(s)) for i, hit in enumerate(top)
+            if hit.paragraph_id not in tables for pos, s in _candidate_sentences(reader, hit, qv)
+            if quotable(s, contact_ok=contact_ok, names_ok=names_ok)]
     if not pool:
         return pool
     sentences = [c.sentence for c in pool]
@@ -156,18 +168,21 @@ def _citation(rank: int, hit: Hit, highlight: str) -> Citation:
 def _with_next(c: Candidate, hits: list[Hit], kinds: frozenset[Wants],
                contact_ok: bool = False) -> list[tuple[int, str]]:
     """The sentence, and the one after it when that one holds a fact asked for that this lacks
-    ("launched on 1 October." "More than 700 staff were transferred …"), or, for an open
+    ("launched on 1 October." "More than 700 staff were transferred …"), when this one is a
+    lead-in ending in a colon ("There are two Planning Committees:"), or, for an open
     question ("what happened at North Bromsgrove High School?"), always: the sentence that names
     the topic is often followed by the one that says what came of it ("In May 2019 Ofsted
     inspected …" "The school has improved to Requires Improvement to be Good.")."""
     quoted = [(c.hit, c.sentence)]
     lacking = missing(c.sentence, kinds)
-    if kinds and not lacking:
+    introduces = lead_in(c.sentence)  # "There are two Planning Committees:" runs on into them
+    if kinds and not lacking and not introduces:
         return quoted
     sentences = split_sentences(hits[c.hit].paragraph.text)
     if c.position + 1 < len(sentences):
-        following = sentences[c.position + 1]
-        if quotable(following, contact_ok=contact_ok) and (not kinds or missing(following, lacking) != lacking):
+        following = without_trailing_label(sentences[c.position + 1])
+        adds = introduces or not kinds or missing(following, lacking) != lacking
+        if quotable(following, contact_ok=contact_ok) and adds:
             quoted.append((c.hit, following))
     return quoted
 

@@ -29,7 +29,9 @@ _DATE_Q = re.compile(r"\b(when|what date|which date|what year|which year|deadlin
 _PERSON_Q = re.compile(r"^\s*(who|whom)\b|\bwhich (councillor|member|officer|person|company|firm|body)\b", re.I)
 
 _FIGURE = re.compile(r"£\s?\d|\d[\d,.]*\s?(%|per ?cent|m\b|bn\b|k\b|million|billion|days?|hours?|weeks?|"
-                     r"months?|years?|people|staff|pupils|homes|spaces|places)|\b\d{2,}[\d,.]*\b", re.I)
+                     r"months?|years?|people|staff|pupils|homes|spaces|places)|\b\d{2,}[\d,.]*\b|"
+                     r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+                     r"hundred|dozen)\b", re.I)
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
            "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
 _DATE = re.compile(rf"\b(\d{{1,2}}(st|nd|rd|th)?\s+({_MONTHS})\b|({_MONTHS})\s+\d{{4}}|\b(19|20)\d{{2}}\b|"
@@ -99,18 +101,37 @@ def asks_for_contact(question: str) -> bool:
     return bool(_ASKS_CONTACT.search(question))
 
 
-def quotable(sentence: str, *, contact_ok: bool = False) -> bool:
+def quotable(sentence: str, *, contact_ok: bool = False, names_ok: bool = False) -> bool:
     """Prose that can be quoted as an answer: not a fragment of a table or list, not itself a
-    question, and not contact details unless ``contact_ok`` (the question asks for them)."""
-    return prose_like(sentence) and not asks(sentence) and (contact_ok or not contact_details(sentence))
+    question, and not contact details unless ``contact_ok`` (the question asks for them);
+    ``names_ok``: the question asks who, so a line of names may answer (:func:`prose_like`)."""
+    sentence = without_trailing_label(sentence)
+    return (prose_like(sentence, names_ok=names_ok) and not asks(sentence)
+            and (contact_ok or not contact_details(sentence)))
 
 
-def prose_like(sentence: str) -> bool:
+_TRAILING_LABEL = re.compile(r"(?<=[.!?”\"’)])\s+[A-Z][\w’'/&-]*(?:\s+[\w’'/&-]+){0,2}:\s*$")
+
+
+def without_trailing_label(sentence: str) -> str:
+    """The sentence without the label of a form's next field that the text layer ran into it
+    ("... EV charging infrastructure.” Proposed Amount:" -> "... EV charging infrastructure.”")."""
+    return _TRAILING_LABEL.sub("", sentence)
+
+
+def lead_in(sentence: str) -> bool:
+    """A sentence that introduces what follows it: it ends in a colon."""
+    return sentence.rstrip().endswith(":")
+
+
+def prose_like(sentence: str, *, names_ok: bool = False) -> bool:
     """A sentence of running text, not a fragment of a table, list or heading: five words or
-    more, not a lead-in ending in a colon, some function words, not mostly numbers or
-    capitalised words."""
+    more, some function words, not mostly numbers or capitalised words (``names_ok``: mostly
+    capitalised words may be names: "Proposed by Mr Alister Brady Seconded by Mrs Jackie Meade"),
+    and not a lead-in ending in a colon unless it gives a count ("There are two Planning
+    Committees:", quoted with what follows it)."""
     words = sentence.split()
-    if len(words) < 5 or sentence.rstrip().endswith(":"):
+    if len(words) < 5 or (lead_in(sentence) and not carries(sentence, Wants.FIGURE)):
         return False
     lowered = [w.strip(".,;:()'\"").lower() for w in words]
     function = sum(w in _FUNCTION_WORDS for w in lowered)
@@ -118,7 +139,7 @@ def prose_like(sentence: str) -> bool:
     capital = sum(w[:1].isupper() for w in words[1:])
     if function < max(1, len(words) // 12):
         return False
-    return numeric + capital <= 0.6 * len(words)
+    return numeric + (0 if names_ok else capital) <= 0.6 * len(words)
 
 
 def lexical_overlap(terms: list[str], sentence: str) -> float:

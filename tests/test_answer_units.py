@@ -22,6 +22,7 @@ from qa.sentences import (
     prose_like,
     quotable,
     wants,
+    without_trailing_label,
 )
 
 
@@ -50,6 +51,18 @@ def test_fragments_and_questions_are_not_answers():
     assert asks("Will the Leader tell me what is planned?")
     assert not quotable("Will the Leader tell me what progress has been made on the plan?")
     assert quotable("38 exemption certificates have been issued so far.")
+
+
+def test_a_count_before_a_colon_a_form_label_run_in_and_a_line_of_names_can_answer():
+    # Real sentences of the shared corpus (Bristol's terms of reference, Kent's budget amendments).
+    assert quotable("There are two Planning Committees:")  # gives a count: quoted with what follows
+    assert not quotable("The report also seeks approval to allocate funding for the scheme:")
+    ran_in = "The amendment proposes to ‘top-up’ the LEVI grant so that more residents benefit.” Proposed Amount:"
+    assert without_trailing_label(ran_in) == ran_in.removesuffix(" Proposed Amount:")
+    assert quotable(ran_in)
+    assert without_trailing_label("The meeting closed at 9pm.") == "The meeting closed at 9pm."
+    names = "Proposed by Mr Alister Brady Seconded by Mrs Jackie Meade"
+    assert quotable(names, names_ok=True) and not quotable(names)
 
 
 def test_names_in_a_question():
