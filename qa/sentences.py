@@ -66,11 +66,13 @@ def missing(sentence: str, kinds: frozenset[Wants]) -> frozenset[Wants]:
 
 
 _ASKING = re.compile(r"\?\s*[\"'”’)]?\s*$|^\W*(\([a-z0-9]{1,3}\)\s*)?(how (many|much|often|long)|why|whether|"
-                     r"(can|could|will|would) (you|the|they|we)|what (is|are|was|were|will))\b", re.I)
+                     r"(can|could|will|would) (you|the|they|we)|what (is|are|was|were|will)|"
+                     r"to ask (the|if|whether|what|how))\b|\bask at the next meeting\b", re.I)
 
 
 def asks(sentence: str) -> bool:
-    """A sentence that is itself a question (a member's question in minutes): never the answer."""
+    """A sentence that is itself a question (a member's question in minutes, "Councillor Galvin: I
+    will ask at the next Meeting ... how many XL Bully Dogs were destroyed;"): never the answer."""
     return bool(_ASKING.search(sentence.strip()))
 
 
@@ -124,14 +126,21 @@ def lead_in(sentence: str) -> bool:
     return sentence.rstrip().endswith(":")
 
 
+_ITEM_MARKER = re.compile(r"^\W*[a-z0-9]{1,3}\)\s")
+
+
 def prose_like(sentence: str, *, names_ok: bool = False) -> bool:
     """A sentence of running text, not a fragment of a table, list or heading: five words or
-    more, some function words, not mostly numbers or capitalised words (``names_ok``: mostly
+    more, not the tail of a parenthesis cut off by the sentence splitter, some function words, not
+    mostly numbers or capitalised words (``names_ok``: mostly
     capitalised words may be names: "Proposed by Mr Alister Brady Seconded by Mrs Jackie Meade"),
     and not a lead-in ending in a colon unless it gives a count ("There are two Planning
     Committees:", quoted with what follows it)."""
     words = sentence.split()
     if len(words) < 5 or (lead_in(sentence) and not carries(sentence, Wants.FIGURE)):
+        return False
+    unmarked = _ITEM_MARKER.sub("", sentence)  # "a) NOTE the forecast ..." is a list item, not a tail
+    if unmarked.count(")") > unmarked.count("("):  # the tail of a parenthesis: "LOBO loans and callable deposits)."
         return False
     lowered = [w.strip(".,;:()'\"").lower() for w in words]
     function = sum(w in _FUNCTION_WORDS for w in lowered)

@@ -65,6 +65,17 @@ def test_a_count_before_a_colon_a_form_label_run_in_and_a_line_of_names_can_answ
     assert quotable(names, names_ok=True) and not quotable(names)
 
 
+def test_a_members_question_and_the_tail_of_a_parenthesis_are_not_answers():
+    # Limerick's minutes: "Question submitted by Councillor ... I will ask at the next Meeting ..."
+    assert asks("Galvin I will ask at the next Meeting – since 1st February, 2025, it is now illegal to own an"
+                " XL Bully Dog unless you have a Certificate of Exemption – (a) how many XL Bully Dogs were destroyed;")
+    assert asks("To ask the Cabinet Member for Highways what progress has been made on the A28.")
+    assert not asks("We will ask residents for their views in the spring.")
+    assert not asks("I will ask officers to look into this and write to you.")
+    assert not quotable("LOBO loans and callable deposits).")  # a sentence split inside "(... i.e. ...)"
+    assert quotable("a) NOTE the forecast revenue overspend of £23.3m (excluding Schools).")  # a list item
+
+
 def test_names_in_a_question():
     assert named_things("how many potholes were repaired in Swansea last year?") == ["swansea"]
     assert named_things("What did Ofsted say on Monday in March?") == ["ofsted"]
