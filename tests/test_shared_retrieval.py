@@ -78,7 +78,7 @@ def test_the_seed_is_still_found_among_dozens_of_reports(shared_index):
 
 def test_answers_and_declining_over_the_shared_corpus(shared_index):
     """The dev set's answers with the index's own query encoder, as ``eval --answers`` runs them
-    (README: the answer holds the gold quote for 0.511; 15 of 20 unanswerable questions declined,
+    (README: the answer holds the gold quote for 0.546; 15 of 20 unanswerable questions declined,
     6 of 141 answerable ones, inside the issue's 5 %)."""
     reader, _ = shared_index
     gold = load_gold(CORPUS / "eval" / "dev.jsonl")
@@ -90,6 +90,6 @@ def test_answers_and_declining_over_the_shared_corpus(shared_index):
     result = ev.evaluate_answers(gold, ask)
     print(f"\n{eval_report.format_answers(result, limit=0)}")
     assert result.unanswerable == 20
-    assert result.holds_answer >= 0.48
+    assert result.holds_answer >= 0.52
     assert result.abstain_recall >= 0.70
     assert result.declined_answerable <= 0.05
