@@ -99,6 +99,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS paragraphs_fts USING fts5(
 );
 """
 
+
 def has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
     """Whether ``table`` of the database has ``column`` (an index made by an older council-qa may not)."""
     return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))

@@ -140,3 +140,22 @@ def test_a_report_read_again_keeps_its_place_beside_a_report_that_holds_it_whole
     again = ingest_paths([docs], ix, embedder=HashingEmbedder())
     assert [r.status for r in again.results] == ["updated", "updated"]
     assert sorted(_versions(ix)) == ["a-decision-notice.txt", "b-minutes.txt"]
+
+
+def test_an_ivf_index_reads_a_report_again_and_keeps_its_vectors(tmp_path, monkeypatch):
+    from ingest import vector_index
+
+    monkeypatch.setattr(vector_index, "IVF_THRESHOLD", 100)  # a library past the threshold, in small
+    ix = tmp_path / "ix"
+    first = ingest_paths([SEED_PDF], ix, embedder=HashingEmbedder())
+    reader = IndexReader.open(ix)
+    assert reader.manifest["vectors"]["kind"] == "ivf"
+    reader.close()
+    before = _ranked(ix)
+
+    _newer_rules(monkeypatch)
+    counting = CountingEmbedder()
+    again = ingest_paths([SEED_PDF], ix, embedder=counting)
+    assert [r.status for r in again.results] == ["updated"]
+    assert counting.embedded == [] and again.kept_windows == first.embedded_windows
+    assert _ranked(ix) == before
