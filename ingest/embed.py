@@ -31,13 +31,13 @@ WINDOW_WORDS = 50
 """Words per window (about 70 word pieces). Over the whole shared corpus with the dev gold
 set, smaller windows than the model's 256-piece limit matched members' questions better:
 hybrid hit@5 corpus-wide was 0.57 with 110-word windows, 0.70 with 60 and 0.71 with 40
-(README, "How we got there")."""
+(docs/evaluation-history.md, "How we got there")."""
 
 WINDOW_OVERLAP_SENTENCES = 1
 """Sentences repeated at the start of the next window, for a new index (an index keeps what it
 was built with). Tried on 2026-11-27 with no overlap and no heading (22 % fewer word pieces to
 embed): on the tuning half of the dev set, mpnet lost MRR@10 corpus-wide (0.608 -> 0.585), and
-on the holdout hit@5 (0.783 -> 0.717); README, "How we got there". Without the overlap alone the
+on the holdout hit@5 (0.783 -> 0.717); docs/evaluation-history.md, "How we got there". Without the overlap alone the
 dev figures were level and ingest 11 % faster, but "what happened to sickness absence?" lost the
 seed's para 9 to a table block: the overlap keeps "Managing Attendance" and the 7.68 days in one
 window. So the default model keeps it; the fast model does not (``FAST_WINDOW_OVERLAP_SENTENCES``)."""
@@ -49,7 +49,7 @@ its ingest beside LlamaIndex's from 1.00-1.13 to 0.95-1.02 (medians 1.10 and 0.9
 is level on the dev set (corpus-wide hit@5 0.709 -> 0.716, MRR@10 0.551 -> 0.547; report named
 0.844 / 0.709 -> 0.844 / 0.712; 2 of 141 fewer quoted answers) and on the holdout, reported only
 (0.739 / 0.590 -> 0.739 / 0.601); the sickness question ranks the seed's para 9 second behind
-the same Kent table block either way, and quotes its 7.68 days (README, "How we got there")."""
+the same Kent table block either way, and quotes its 7.68 days (docs/evaluation-history.md, "How we got there")."""
 
 WINDOW_HEADING = True
 """Whether a window's section heading is prepended before it is embedded, for a new index."""

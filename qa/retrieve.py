@@ -25,7 +25,7 @@ RRF_K = 60
 @dataclass(frozen=True)
 class RankingParams:
     """Every ranking constant, each with the measurement that chose it (dev gold set over the
-    whole shared corpus, ``python bench/fusion.py --index DIR``; README, "How we got there")."""
+    whole shared corpus, ``python bench/fusion.py --index DIR``; docs/evaluation-history.md, "How we got there")."""
 
     lexical_weight: float = 0.3
     """Hybrid score = best-window cosine + lexical_weight x BM25 / (best BM25 for the question).
