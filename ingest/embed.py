@@ -31,7 +31,10 @@ WINDOW_WORDS = 50
 """Words per window (about 70 word pieces). Over the whole shared corpus with the dev gold
 set, smaller windows than the model's 256-piece limit matched members' questions better:
 hybrid hit@5 corpus-wide was 0.57 with 110-word windows, 0.70 with 60 and 0.71 with 40
-(docs/evaluation-history.md, "How we got there")."""
+(MiniLM; docs/evaluation-history.md, "How we got there"). With all-mpnet-base-v2 (161-question
+dev set, hybrid hit@5 / MRR@10 corpus-wide, report named): 0.766 / 0.627 and 0.915 / 0.789 at 50,
+0.759 / 0.608 and 0.915 / 0.768 at 35, 0.752 / 0.600 and 0.901 / 0.771 at 70, and both 50 and 35
+at once (each paragraph by its best window of either) 0.752 / 0.624 and 0.908 / 0.785."""
 
 WINDOW_OVERLAP_SENTENCES = 1
 """Sentences repeated at the start of the next window, for a new index (an index keeps what it
