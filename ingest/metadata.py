@@ -23,7 +23,6 @@ from ingest.metadata_text import (
     _MEETING_PHRASE,
     _NOT_A_NAME,
     _NOT_MEETING_DATE,
-    _SMALL_WORDS,
     _WEEKDAY,
     _WELSH_COUNCIL,
     BODY,
@@ -33,6 +32,7 @@ from ingest.metadata_text import (
     PDF_META,
     SIDECAR,
     _tidy_case,
+    cased,
     find_date,
     is_council,
     keys_of,
@@ -127,7 +127,7 @@ def _folder_council(path: Path | None) -> str | None:
     words = path.parent.name.lower().split("-") if path is not None else []
     if len(words) < 2 or words[-1] not in ("council", "authority") or not _distinct(" ".join(words)):
         return None
-    return " ".join(w if i and w in _SMALL_WORDS else w.capitalize() for i, w in enumerate(words))
+    return " ".join(cased(w, first=not i) for i, w in enumerate(words))
 
 
 def _council(document: Document, top: list[str], folder: str | None) -> tuple[str | None, str, bool]:

@@ -73,13 +73,40 @@ def find_date(text: str) -> str | None:
     return min(found)[1].isoformat() if found else None
 
 
+_NOT_ABBREVIATIONS = frozenset("st mr mrs ms dr ltd cllr rd nr pp vs km kg ft sq cwm".split())
+"""Words without a vowel that are not read letter by letter ("St", "Cllr", Welsh "Cwm")."""
+_ABBREVIATIONS_WITH_VOWELS = frozenset({"uk", "eu"})
+
+
+def is_abbreviation(word: str) -> bool:
+    """Whether a word of a title in capitals is an abbreviation to keep in capitals ("MTFP", "NHS",
+    "SC", "CCTV"): 2 to 5 letters and no vowel (a, e, i, o, u, y), which no English word of that
+    length lacks but a few listed ones. A word with a "w" is left alone: Welsh reads it as a vowel
+    ("Llwchwr"), so "JHWS" is not caught; nor are abbreviations with a vowel ("ICS", "SEND"), but
+    "UK" and "EU"."""
+    core = word.strip("()[]{},.;:!?'’\"“”").lower()
+    if not core.isalpha() or not 2 <= len(core) <= 5 or "w" in core or core in _NOT_ABBREVIATIONS:
+        return False
+    return core in _ABBREVIATIONS_WITH_VOWELS or not set(core) & set("aeiouy")
+
+
+def cased(word: str, first: bool = False) -> str:
+    """A word of a title in capitals or of a folder's name, cased for a title: an abbreviation
+    in capitals, a small word ("of", "the") small unless first, any other word capitalised."""
+    if is_abbreviation(word):
+        return word.upper()
+    word = word.lower()
+    return word if not first and word in _SMALL_WORDS else word[:1].upper() + word[1:]
+
+
 def title_case(text: str) -> str:
-    """``"ANNUAL REPORT OF THE CHIEF EXECUTIVE"`` -> ``"Annual Report of the Chief Executive"``."""
+    """``"ANNUAL REPORT OF THE CHIEF EXECUTIVE"`` -> ``"Annual Report of the Chief Executive"``;
+    abbreviations stay in capitals (``"REVENUE BUDGET AND MTFP"`` -> ``"Revenue Budget and MTFP"``)."""
     if not text.isupper():
         first, _, rest = text.partition(" ")
-        return first.capitalize() + " " + rest if first.isupper() and len(first) > 3 and rest else text
-    words = text.lower().split()
-    return " ".join(w if i and w in _SMALL_WORDS else w[:1].upper() + w[1:] for i, w in enumerate(words))
+        keep = not first.isupper() or len(first) <= 3 or is_abbreviation(first) or not rest
+        return text if keep else first.capitalize() + " " + rest
+    return " ".join(cased(w, first=not i) for i, w in enumerate(text.split()))
 
 
 def _tidy_case(line: str) -> str:

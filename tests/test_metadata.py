@@ -72,11 +72,26 @@ def test_generic_title_takes_the_committee_and_published_date_is_not_the_meeting
     ("kent-county-council", "Kent County Council"),
     ("manordeilo-salem-community-council", "Manordeilo Salem Community Council"),
     ("west-of-england-combined-authority", "West of England Combined Authority"),
+    ("greenville-sc-city-council", "Greenville SC City Council"),
+    ("bcp-council", "BCP Council"),
 ])
 def test_folder_name_gives_the_council(tmp_path, folder, council):
     (tmp_path / folder).mkdir()
     meta = extract_metadata(_doc(["Treasury Management Strategy", "1. Introduction"]), tmp_path / folder / "a.pdf")
     assert meta.council == council and meta.source("council") == "folder"
+
+
+@pytest.mark.parametrize(("printed", "title"), [
+    ("REVENUE BUDGET 2025-26 AND MTFP (2025-28)", "Revenue Budget 2025-26 and MTFP (2025-28)"),
+    ("CCTV IN ST ALBANS TOWN CENTRE", "CCTV in St Albans Town Centre"),
+    ("NHS HEALTH CHECKS IN THE UK", "NHS Health Checks in the UK"),
+    ("PAY POLICY FOR HR AND CLLR ALLOWANCES", "Pay Policy for HR and Cllr Allowances"),
+    ("CWM TAF MORGANNWG REGIONAL PARTNERSHIP", "Cwm Taf Morgannwg Regional Partnership"),
+    ("WHY WE DID IT", "Why We Did It"),
+])
+def test_a_title_in_capitals_keeps_its_abbreviations(printed, title):
+    meta = extract_metadata(_doc([printed, "", "1. Purpose of the report", "1.1 This report sets out the plan."]))
+    assert meta.title == title
 
 
 def test_a_council_mentioned_in_the_text_loses_to_the_folder(tmp_path):
