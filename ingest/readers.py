@@ -143,7 +143,20 @@ _MD_BULLET = re.compile(r"^(\s*)[-*+]\s+(.*)$")
 _MD_LETTERED = re.compile(r"^\(?[a-zivx]{1,4}\)\s")
 
 
+_HTML_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>", re.S)
+_HTML_NOTE_LINE = re.compile(r"^[\s*_]*<small>.*</small>[\s*_]*$", re.I)
+"""A line that is wholly fine print: a converter's note ("Scanned page, text may contain errors.
+See original file for clarity", printed on every page), not the report's text."""
+
+
+def without_html(text: str) -> str:
+    """``text`` without HTML tags and comments (``<br>`` read as a space): the words a Markdown
+    report's paragraph is indexed by."""
+    return _HTML_TAG.sub(lambda m: " " if m.group(0).lower().startswith("<br") else "", text)
+
+
 def _strip_inline_markdown(text: str) -> str:
+    text = without_html(text)
     text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
     text = re.sub(r"\*+", "", text)  # italics and stray emphasis markers
     text = re.sub(r"(?<!\w)__(.+?)__(?!\w)", r"\1", text)
@@ -182,7 +195,7 @@ def _markdown_document(name: str, text: str) -> Document:
     headings: set[int] = set()
     for raw in _undouble_spacing(text.splitlines()):
         raw = raw.rstrip()
-        if re.fullmatch(r"\s*(-{3,}|\*{3,}|_{3,})\s*", raw):
+        if re.fullmatch(r"\s*(-{3,}|\*{3,}|_{3,})\s*", raw) or _HTML_NOTE_LINE.match(raw):
             lines.append("")
             continue
         heading = _MD_HEADING.match(raw)

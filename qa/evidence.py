@@ -1,10 +1,9 @@
 """The evidence viewer: the cited page with the cited paragraph and answering sentence marked.
 
-``GET /evidence/{source}?page=N&para=LABEL&q=SENTENCE``: an HTML page (no scripts, strict CSP)
-showing a PDF's page as an image from ``GET /evidence/{source}/page-N.png`` (PDFium; paragraph
-in light yellow, sentence stronger and underlined in orange), or a Markdown/text report as
-escaped HTML with the paragraph marked. Only reports the index knows, by the file it records.
-"""
+``GET /evidence/{source}?page=N&para=LABEL&q=SENTENCE``: an HTML page (no scripts, strict CSP) showing
+a PDF's page as an image from ``GET /evidence/{source}/page-N.png`` (PDFium; paragraph in light yellow,
+sentence stronger and underlined in orange), or a Markdown (its HTML tags left out, as indexed) or text report
+as escaped HTML with the paragraph marked. Only reports the index knows, by the file it records."""
 
 from __future__ import annotations
 
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from ingest.errors import UnreadableReport
+from ingest.readers import without_html
 from ingest.records import Paragraph
 from qa.records import ReportInfo
 from qa.render import esc
@@ -146,8 +146,7 @@ def find_marks(page: object, paragraph: str, sentence: str) -> PageMarks:
         textpage.close()
 
 
-def _to_pixels(page: object, box: Box, size: tuple[int, int],
-               pad: float) -> tuple[int, int, int, int]:
+def _to_pixels(page: object, box: Box, size: tuple[int, int], pad: float) -> tuple[int, int, int, int]:
     """A PDF-space box in device pixels of a page rendered at ``size`` (respects rotation)."""
     import ctypes
 
@@ -377,7 +376,8 @@ def evidence_routes(library: Library) -> tuple[Callable[..., Any], Callable[...,
                 body, missed = _pdf_body(path, source, page, cited, q, para)
             note = note or (SCANNED_NOTE if cited and cited.scanned else missed)
         elif path.suffix.lower() in (".md", ".markdown", ".txt"):
-            document = path.read_text(encoding="utf-8", errors="replace")[:MAX_DOCUMENT]
+            tidy = str if path.suffix.lower() == ".txt" else without_html  # as the index reads each kind
+            document = tidy(path.read_text(encoding="utf-8", errors="replace")[:MAX_DOCUMENT])
             body = f'<article class="cqa-ev-doc">{document_html(document, text, q)}</article>'
         named = paragraph_ref(para) if cited else "the cited text"
         heading = named[0].upper() + named[1:] + (f" — {cited.heading}" if cited and cited.heading else "")

@@ -167,8 +167,8 @@ def test_markdown_raw_html_never_passes_through(tmp_path):
     client = _client(tmp_path, report)
     html = client.get(f"/evidence/{report.name}?" + urlencode({"para": "1", "q": "Parking charges rise by 5%."})).text
     assert "<script>" not in html and "<img" not in html and "<b>" not in html
-    assert "&lt;img src=x onerror=alert(2)&gt;" in html
-    assert '<p class="cqa-ev-cited" id="cqa-cited">1. The &lt;script&gt;alert(1)&lt;/script&gt; budget' in html
+    assert "&lt;img" not in html and "&lt;script" not in html  # tags are left out, as the index leaves them
+    assert '<p class="cqa-ev-cited" id="cqa-cited">1. The alert(1) budget was agreed.</p>' in html
 
 
 def test_source_link_opens_the_viewer_and_the_report_link_the_file():
