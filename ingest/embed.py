@@ -304,11 +304,47 @@ def export_for_queries(embedder: SentenceTransformerEmbedder) -> Path | None:
 
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;:])\s+(?=[\"'“‘(\[A-Z0-9£•])|\n+")
+ABBREVIATIONS = frozenset("""mr mrs ms messrs dr cllr cllrs cyng prof rev st co misc no nos ch approx fig figs
+    para paras pp vs ref tel nr mt sgt capt col hon jr sr""".split())
+"""Words whose full stop ends no sentence ("Mr. McDonough", "Cyng. G. Evans", "Co. Limerick", "(Ch. No
+1234)"): the shared corpus's US and Welsh minutes write titles with a stop, and a quote cut there
+read "... as the City's first Chief Diversity Officer and stated Mr."."""
+
+
+_INITIAL = re.compile(r"[A-Z]\.\s")
+
+
+def _ends_in_abbreviation(text: str, following: str = "") -> bool:
+    """True when ``text`` ends in an abbreviation and its full stop: a word of
+    :data:`ABBREVIATIONS`, or a capital initial after one, after or before another initial, or after
+    a house number ("Cllr J. Davies", "A. N. Other", "206 S. Main Street"); "Appendix A. The" still
+    ends. ``following``: the text after the stop."""
+    words = text.split()
+    if not words or not words[-1].endswith("."):
+        return False
+    last = words[-1].strip("([\"'“‘").rstrip(".")
+    if last.lower() in ABBREVIATIONS:
+        return True
+    if len(last) != 1 or not last.isupper():
+        return False
+    if _INITIAL.match(following):
+        return True
+    before = words[-2].strip("([\"'“‘").rstrip(".,") if len(words) > 1 else ""
+    return before.lower() in ABBREVIATIONS or (len(before) == 1 and before.isupper()) or before.isdigit()
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences and list items of a paragraph (bullets and lettered items stand alone)."""
-    return [s.strip() for s in _SENTENCE_SPLIT.split(text) if s and s.strip()]
+    """Sentences and list items of a paragraph (bullets and lettered items stand alone); a full
+    stop after an abbreviation (:func:`_ends_in_abbreviation`) ends no sentence."""
+    pieces, start = [], 0
+    for cut in _SENTENCE_SPLIT.finditer(text):
+        before, after = text[max(start, cut.start() - 40):cut.start()], text[cut.end():cut.end() + 3]
+        if "\n" not in cut.group() and _ends_in_abbreviation(before, after):
+            continue
+        pieces.append(text[start:cut.start()])
+        start = cut.end()
+    pieces.append(text[start:])
+    return [s.strip() for s in pieces if s.strip()]
 
 
 def make_windows(text: str, *, max_words: int = WINDOW_WORDS, overlap: int = WINDOW_OVERLAP_SENTENCES) -> list[str]:

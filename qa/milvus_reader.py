@@ -33,7 +33,7 @@ from ingest.segment_rules import BARE_LINE_WORDS, looks_bare
 from qa.lexical import COLUMN_WEIGHTS
 from qa.milvus_bm25 import fts5_bm25, fts5_idf
 from qa.records import ParagraphFlags, ReportInfo
-from qa.store import ReaderCommon
+from qa.store import ReaderCommon, one_spelling_per_council
 
 MAX_LIMIT = 16384
 """Milvus's largest ``limit`` for one search."""
@@ -64,7 +64,7 @@ class MilvusIndexReader(ReaderCommon):
         self.index_dir = spec.label
         self.generation = manifest["generation"]
         rows = list(query_all(client, spec.collection("reports"), 'duplicate_of == ""', _REPORT_FIELDS))
-        self._reports = {int(r["id"]): _report_info(r) for r in rows}
+        self._reports = one_spelling_per_council({int(r["id"]): _report_info(r) for r in rows})
         self._numbered = {int(r["id"]): int(r["numbered"]) for r in rows}
         self._use_embedder(embedder)
         self._df: dict[str, int] = {}

@@ -126,12 +126,32 @@ def lead_in(sentence: str) -> bool:
     return sentence.rstrip().endswith(":")
 
 
+_RUNS_ON = re.compile(r"(?:[:;,]|\b(?:and|or))\s*$")
+
+
+_COUNT = re.compile(rf"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|"
+                    rf"\d{{1,2}}(?!\s*(%|st\b|nd\b|rd\b|th\b|[-/.:,]\d|({_MONTHS})\b|(days?|weeks?|months?|years?)\b)))\b",
+                    re.I)
+
+
+def dangles(sentence: str) -> bool:
+    """A sentence that leads into or runs on to what follows it, so that quoted alone it reads
+    unfinished: it ends in a colon, a semicolon, a comma, "and" or "or" ("c) The creation and
+    launch of Worcestershire Children First and the Ofsted reinspection; and"); but a lead-in that
+    gives a count says something alone ("This year has been dominated by four key strategic
+    priorities:", "I have identified 9 main issues:"), unlike "... in the 6 months to 30 September
+    is as follows:"."""
+    sentence = sentence.rstrip()
+    return bool(_RUNS_ON.search(sentence)) and not (lead_in(sentence) and _COUNT.search(sentence))
+
+
 _ITEM_MARKER = re.compile(r"^\W*[a-z0-9]{1,3}\)\s")
 
 
 def prose_like(sentence: str, *, names_ok: bool = False) -> bool:
     """A sentence of running text, not a fragment of a table, list or heading: five words or
     more, not the tail of a parenthesis cut off by the sentence splitter, some function words, not
+    mostly words in capitals (a heading: "AUDIT COMMITTEE 24 SEPTEMBER 2009 (19:15 TO 19:25)"), not
     mostly numbers or capitalised words (``names_ok``: mostly
     capitalised words may be names: "Proposed by Mr Alister Brady Seconded by Mrs Jackie Meade"),
     and not a lead-in ending in a colon unless it gives a count ("There are two Planning
@@ -146,7 +166,9 @@ def prose_like(sentence: str, *, names_ok: bool = False) -> bool:
     function = sum(w in _FUNCTION_WORDS for w in lowered)
     numeric = sum(any(ch.isdigit() for ch in w) for w in words)
     capital = sum(w[:1].isupper() for w in words[1:])
-    if function < max(1, len(words) // 12):
+    lettered = [w for w in words if any(ch.isalpha() for ch in w)]
+    shouted = sum(w.isupper() and len(w.strip(".,;:()'\"")) > 1 for w in lettered)
+    if function < max(1, len(words) // 12) or shouted > len(lettered) / 2:
         return False
     return numeric + (0 if names_ok else capital) <= 0.6 * len(words)
 

@@ -58,6 +58,11 @@ async def _no_api_description(request: Any, call_next: Callable[[Any], Any]) -> 
     return await call_next(request)
 
 
+STATUS_WORDS = {"common.complete": "Complete", "common.error": "Error"}
+"""Gradio announces a finished or failed request to screen readers by these keys, which its English
+words lack (a member trial heard "common.complete")."""
+
+
 def make_server(index_dir: Path, *, corpus_dir: Path, embedder: Embedder | None = None,
                 api_docs: bool = False) -> Any:
     """The FastAPI app over the index at ``index_dir``. ``embedder`` None: the index's own model."""
@@ -75,6 +80,7 @@ def make_server(index_dir: Path, *, corpus_dir: Path, embedder: Embedder | None 
     app = gr.mount_gradio_app(
         server, demo, path="/", footer_links=[], show_error=False,
         max_file_size=f"{MAX_UPLOAD_MB}mb", theme=gr.themes.Default(), css=CSS_FILE.read_text(encoding="utf-8"),
+        i18n=gr.I18n(en=STATUS_WORDS),
     )
     app.council_library = library  # for tests that drive the service behind a running app
     return app

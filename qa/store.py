@@ -6,9 +6,11 @@ embedding model (loaded on first use), so every caller queries with the vectors'
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -116,6 +118,7 @@ class IndexReader(ReaderCommon):
         for row in self.db.execute(f"SELECT id, {_REPORT_COLUMNS} FROM reports"):
             doubtful = tuple(d for d in (row[-1] or "").split(",") if d)
             self._reports[row[0]] = ReportInfo(*row[1:-1], doubtful=doubtful)
+        self._reports = one_spelling_per_council(self._reports)
         spans: dict[int, ParagraphSpan] = {}
         self._numbered: dict[int, int] = {}
         for rid, numbered, first, last, count in self.db.execute(
@@ -247,6 +250,28 @@ class IndexReader(ReaderCommon):
         """FTS5 BM25 over paragraph text, heading and report title: (paragraph id, score), best
         first (:class:`qa.lexical.TextSearch`: bounded however large the index)."""
         return self.text.search(match, limit, report_ids)
+
+
+_NAME_GLUE = frozenset({"and", "of", "the"})
+
+
+def _council_key(name: str) -> tuple[str, ...]:
+    return tuple(w for w in re.findall(r"[a-z0-9]+", name.lower()) if w not in _NAME_GLUE)
+
+
+def one_spelling_per_council(reports: dict[int, ReportInfo]) -> dict[int, ReportInfo]:
+    """The reports with one spelling of each council: names that differ only in "and", "of", "the"
+    or "&" are one council, shown by its fullest spelling. A scanned Limerick paper names no council,
+    so its folder gave "Limerick City County Council" beside "Limerick City and County Council"
+    printed on the other two, and a member saw two councils in citations and in the council filter."""
+    fullest: dict[tuple[str, ...], str] = {}
+    for r in reports.values():
+        if r.council:
+            key, known = _council_key(r.council), fullest.get(_council_key(r.council))
+            if known is None or (len(r.council.split()), r.council) > (len(known.split()), known):
+                fullest[key] = r.council
+    return {rid: replace(r, council=fullest[_council_key(r.council)]) if r.council else r
+            for rid, r in reports.items()}
 
 
 def allowed_ids(reports: dict[int, ReportInfo], filters: Filters) -> set[int] | None:

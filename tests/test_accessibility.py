@@ -183,6 +183,12 @@ def test_ask_tab_phone(chromium, app_url):  # noqa: F811
         _shot(page, "a11y-ask-phone-filters.png")
         blocking = _axe(page, "ask phone, filters open")
         assert not blocking, [v["id"] for v in blocking]
+        # a long question is shown whole on a phone, not cut off mid-line: the box grows
+        box = page.locator("#cqa-question textarea")
+        box.fill("what was the bank balance of Manordeilo and Salem Community Council at the end of January 2018?")
+        page.wait_for_timeout(300)
+        size = box.evaluate("e => [e.scrollHeight, e.clientHeight, e.rows, getComputedStyle(e).overflowY]")
+        assert size[0] <= size[1] + 8, f"a long question is cut off on a phone: {size}"  # 8px: padding rounding
     finally:
         context.close()
 

@@ -47,6 +47,10 @@ def test_fragments_and_questions_are_not_answers():
     assert not prose_like("Sickness absence 7.68 9.2 10.1 Q1 Q2 Q3")  # a table row
     assert not prose_like("The proposals centre on:")
     assert not prose_like("Date of next meeting")
+    # a heading in capitals is no answer, not even to "who" (Merton's minutes, as a member trial saw them)
+    heading = "AUDIT COMMITTEE 24 SEPTEMBER 2009 (19:15 TO 19:25 AND 20:25 TO 20:27)"
+    assert not prose_like(heading) and not prose_like(heading, names_ok=True)
+    assert prose_like("The NHS and the ICB told KCC that the SEND plan was late.")
     assert asks("(a) how many XL Bully Dogs were destroyed;")
     assert asks("Will the Leader tell me what is planned?")
     assert not quotable("Will the Leader tell me what progress has been made on the plan?")
@@ -169,6 +173,33 @@ def test_an_open_question_quotes_the_sentence_after_the_topic():
     assert open_quote == [first.sentence, "The school has improved to Requires Improvement to be Good."]
     dated = [s for _, s in _with_next(first, hits, wants("when did Ofsted inspect North Bromsgrove High School?"))]
     assert dated == [first.sentence]  # it already carries the date asked for
+
+
+def test_nothing_quoted_dangles():
+    """A lead-in whose table cannot be quoted gives way to the next sentence, and a further sentence
+    that runs on to the next ("...; and") is not added (Kent's treasury report and the seed's list of
+    priorities, as a member trial saw them)."""
+    from qa.answer import Candidate, _choose
+    from qa.sentences import dangles
+
+    assert dangles("The borrowing activity in the 6 months to 30 September is as follows:")
+    assert dangles("c) the Ofsted reinspection; and")
+    assert not dangles("Total external debt was £746.8m at 30 September.")
+    assert not dangles("This year has been dominated by four key strategic priorities:")  # a count
+    assert not dangles("I have identified 9 main issues:")
+    text = ("The Council's borrowing activity from 1 April 2024 to 30 September 2024 is as follows: "
+            "\n£m 31.3.24 30.9.24 612.0 598.4 140.3 \n"
+            "Total external debt was £746.8m at 30 September, down £25.2m since March. "
+            "The priorities were the budget, the school inspections and more; and")
+    hits = [_hit_with(text)]
+    sentences = ["The Council's borrowing activity from 1 April 2024 to 30 September 2024 is as follows:",
+                 "£m 31.3.24 30.9.24 612.0 598.4 140.3",
+                 "Total external debt was £746.8m at 30 September, down £25.2m since March.",
+                 "The priorities were the budget, the school inspections and more; and"]
+    lead, _table, fact, item = (Candidate(0, i, s, score)
+                                for i, (s, score) in enumerate(zip(sentences, [0.9, 0.1, 0.85, 0.84], strict=True)))
+    quoted = [s for _, s in _choose([lead, fact, item], hits, wants("how much has Kent borrowed?"))]
+    assert quoted == [fact.sentence]
 
 
 def test_the_default_model_s_sentences_are_also_judged_by_the_fast_model(monkeypatch):

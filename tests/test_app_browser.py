@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -146,6 +147,16 @@ def _wait_text(page, selector: str, text: str) -> None:
         "([sel, text]) => (document.querySelector(sel)?.innerText || '').includes(text)", arg=[selector, text])
 
 
+RECORD_ANNOUNCEMENTS = """() => {
+    window.__announced = [];
+    new MutationObserver(() => document.querySelectorAll('[role=status]').forEach(e => {
+        const text = e.textContent.trim();
+        if (text && window.__announced.at(-1) !== text) window.__announced.push(text);
+    })).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+"""Keeps every text the page's live regions take: they are read out to a screen reader, then cleared."""
+
+
 def _no_page_errors(page) -> list[str]:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -157,6 +168,7 @@ def test_member_asks_and_clerk_drafts(page, app_url, tmp_path):
 
     errors = _no_page_errors(page)
     _shot(page, "01-start.png")
+    page.evaluate(RECORD_ANNOUNCEMENTS)
     _ask(page, "what happened to sickness absence?")
     answer = page.locator("#cqa-answer-box")
     answer.get_by_text("7.68 days", exact=False).wait_for()
@@ -165,6 +177,11 @@ def test_member_asks_and_clerk_drafts(page, app_url, tmp_path):
     para9 = sources.locator("details", has_text="para 9, page 3").first
     para9.wait_for()
     assert "Annual Report of the Chief Executive" in sources.inner_text()
+    # what Gradio announces to screen readers (briefly, in a live region) is words, not its
+    # untranslated keys: a member trial had heard "common.complete"
+    page.wait_for_function("() => window.__announced.some(t => !/^(Loading|In queue)/.test(t))")
+    announced = page.evaluate("() => window.__announced")
+    assert "Complete" in announced and not any(re.match(r"common\.", t) for t in announced), announced
     _shot(page, "02-answer.png")
 
     # expand the source: the whole paragraph, the answering sentence marked

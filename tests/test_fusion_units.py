@@ -105,6 +105,22 @@ def test_windows_keep_sentences_whole_and_overlap():
     assert split_sentences("First one. Second one.\n• a bullet") == ["First one.", "Second one.", "• a bullet"]
 
 
+def test_sentences_do_not_end_at_an_abbreviation():
+    # Greenville's minutes: a quote cut after "Mr." had lost the name it introduced.
+    assert split_sentences("Chief Diversity Officer Bryant Davis. Mr. McDonough introduced Mr. Davis.") == [
+        "Chief Diversity Officer Bryant Davis.", "Mr. McDonough introduced Mr. Davis."]
+    assert split_sentences("Cymerwyd y Gadair gan y Cyng. G. Evans. Diolch.") == [
+        "Cymerwyd y Gadair gan y Cyng. G. Evans.", "Diolch."]
+    assert split_sentences("Paid £680 (Ch. No 1234). Kilteely, Co. Limerick. Then A. N. Other spoke.") == [
+        "Paid £680 (Ch. No 1234).", "Kilteely, Co. Limerick.", "Then A. N. Other spoke."]
+    address = "Eric Mitchell, 112 E. Tallulah Drive, spoke."
+    assert split_sentences(address) == [address]
+    # A capital letter that names something still ends its sentence, and so do ordinary words.
+    assert split_sentences("See Appendix A. The plan follows. Option B. A new scheme.") == [
+        "See Appendix A.", "The plan follows.", "Option B.", "A new scheme."]
+    assert split_sentences("Cllr Hayward said no.\nMr. Smith agreed.") == ["Cllr Hayward said no.", "Mr. Smith agreed."]
+
+
 def test_an_index_cuts_windows_as_its_manifest_says():
     from ingest.index_format import BuildParams, current_params
 

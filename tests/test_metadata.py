@@ -235,3 +235,23 @@ def test_shared_corpus_metadata_matches_the_manifest(shared_councils):
     assert share["date (printed)"] >= 0.9 and share["date"] >= 0.7
     # many manifest titles are descriptions or file names rather than what the document prints
     assert share["title (printed)"] >= 0.9 and share["title"] >= 0.7
+
+
+def test_a_council_spelt_two_ways_is_shown_one_way():
+    """A scanned Limerick paper names no council, so its folder gives "Limerick City County Council";
+    the other Limerick papers print "Limerick City and County Council". Citations and the council
+    filter show one council, by its fullest spelling; other councils keep their names."""
+    from qa.records import Filters, ReportInfo
+    from qa.store import allowed_ids, one_spelling_per_council
+
+    def report(source: str, council: str | None) -> ReportInfo:
+        return ReportInfo(source, "Minutes", "2025-03-31", council, None, 1, 1, source, "0" * 64, "")
+
+    reports = one_spelling_per_council({
+        1: report("a.md", "Limerick City County Council"), 2: report("b.md", "Limerick City and County Council"),
+        3: report("c.pdf", "Manordeilo & Salem Community Council"), 4: report("d.pdf", None),
+        5: report("e.pdf", "West of England Combined Authority")})
+    assert [r.council for r in reports.values()] == [
+        "Limerick City and County Council", "Limerick City and County Council",
+        "Manordeilo & Salem Community Council", None, "West of England Combined Authority"]
+    assert allowed_ids(reports, Filters(council="Limerick City and County Council")) == {1, 2}
