@@ -311,13 +311,19 @@ ABBREVIATIONS = frozenset("""mr mrs ms messrs dr cllr cllrs cyng prof rev st co 
 read "... as the City's first Chief Diversity Officer and stated Mr."."""
 
 
+NAME_TITLES = frozenset("""councillor councillors alderman mayor senator minister director deputy president chair
+    chairman chairperson chairwoman commissioner cathaoirleach leas-chathaoirleach chomhairleoir""".split())
+"""Words after which a capital initial starts a name ("Councillor E. O'Donovan", "Príomh Chomhairleoir
+D. McSweeney"): Limerick's minutes had been cut after "Notice of Motion submitted by Councillor E."."""
+
 _INITIAL = re.compile(r"[A-Z]\.\s")
 
 
 def _ends_in_abbreviation(text: str, following: str = "") -> bool:
     """True when ``text`` ends in an abbreviation and its full stop: a word of
-    :data:`ABBREVIATIONS`, or a capital initial after one, after or before another initial, or after
-    a house number ("Cllr J. Davies", "A. N. Other", "206 S. Main Street"); "Appendix A. The" still
+    :data:`ABBREVIATIONS`, or a capital initial after one or a title (:data:`NAME_TITLES`), after or
+    before another initial, or after a house number ("Cllr J. Davies", "Councillor E. O'Donovan",
+    "A. N. Other", "206 S. Main Street"); "Appendix A. The" still
     ends. ``following``: the text after the stop."""
     words = text.split()
     if not words or not words[-1].endswith("."):
@@ -330,7 +336,8 @@ def _ends_in_abbreviation(text: str, following: str = "") -> bool:
     if _INITIAL.match(following):
         return True
     before = words[-2].strip("([\"'“‘").rstrip(".,") if len(words) > 1 else ""
-    return before.lower() in ABBREVIATIONS or (len(before) == 1 and before.isupper()) or before.isdigit()
+    return (before.lower() in ABBREVIATIONS or before.lower() in NAME_TITLES
+            or (len(before) == 1 and before.isupper()) or before.isdigit())
 
 
 def split_sentences(text: str) -> list[str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.errors import UnreadableReport
+from ingest.markdown import markdown_document
 from ingest.records import Document, Page
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def read_document(path: str | Path, ocr: OcrSettings | None = None, events: Even
         return _read_docx(path, kind)
     text = _read_text_file(path, size)
     if suffix in (".md", ".markdown"):
-        return _markdown_document(name, text)
+        return markdown_document(name, text)
     return _plain_document(name, text)
 
 
@@ -135,96 +136,6 @@ def _decode_cp1252(name: str, data: bytes) -> str:
 def _plain_document(name: str, text: str) -> Document:
     lines = tuple(line.rstrip() for line in text.splitlines())
     return Document(source=name, pages=(Page(1, lines),))
-
-
-_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-_MD_BOLD_LINE = re.compile(r"^\s*\*\*(.+?)\*\*\s*$")
-_MD_BULLET = re.compile(r"^(\s*)[-*+]\s+(.*)$")
-_MD_LETTERED = re.compile(r"^\(?[a-zivx]{1,4}\)\s")
-
-
-_HTML_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>", re.S)
-_HTML_NOTE_LINE = re.compile(r"^[\s*_]*<small>.*</small>[\s*_]*$", re.I)
-"""A line that is wholly fine print: a converter's note ("Scanned page, text may contain errors.
-See original file for clarity", printed on every page), not the report's text."""
-
-
-def without_html(text: str) -> str:
-    """``text`` without HTML tags and comments (``<br>`` read as a space): the words a Markdown
-    report's paragraph is indexed by."""
-    return _HTML_TAG.sub(lambda m: " " if m.group(0).lower().startswith("<br") else "", text)
-
-
-def _strip_inline_markdown(text: str) -> str:
-    text = without_html(text)
-    text = re.sub(r"\*\*(.+?)\*\*", r"\1", text)
-    text = re.sub(r"\*+", "", text)  # italics and stray emphasis markers
-    text = re.sub(r"(?<!\w)__(.+?)__(?!\w)", r"\1", text)
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"`([^`]*)`", r"\1", text)
-    return text.replace("\\", "").rstrip()
-
-
-def _short_title(text: str) -> bool:
-    text = text.strip("*_ ")
-    return len(text.split()) <= 12 and not text.endswith((".", ";", ",", "?", "!"))
-
-
-def _undouble_spacing(raw_lines: list[str]) -> list[str]:
-    """Markdown converted from PDF often puts a blank line after every printed line. There a
-    blank line ends a paragraph only after a sentence end; other blanks are dropped."""
-    text_lines = [i for i, line in enumerate(raw_lines) if line.strip()]
-    followed_by_blank = sum(
-        1 for i in text_lines if i + 1 < len(raw_lines) and not raw_lines[i + 1].strip()
-    )
-    if len(text_lines) < 20 or followed_by_blank < 0.8 * len(text_lines):
-        return raw_lines
-    out: list[str] = []
-    for line in raw_lines:
-        if not line.strip() and out and out[-1].strip() and not out[-1].rstrip().endswith(
-            (".", ":", ";", "!", "?", "**")
-        ) and not out[-1].lstrip().startswith("#"):
-            continue
-        out.append(line)
-    return out
-
-
-def _markdown_document(name: str, text: str) -> Document:
-    """Markdown: ``#`` headings and whole-line ``**bold**`` are headings; ``-`` items are bullets."""
-    lines: list[str] = []
-    headings: set[int] = set()
-    for raw in _undouble_spacing(text.splitlines()):
-        raw = raw.rstrip()
-        if re.fullmatch(r"\s*(-{3,}|\*{3,}|_{3,})\s*", raw) or _HTML_NOTE_LINE.match(raw):
-            lines.append("")
-            continue
-        heading = _MD_HEADING.match(raw)
-        if heading:
-            parts = [heading.group(1)]
-        else:
-            # "**A****B**" is two bold lines glued together.
-            parts = re.split(r"(?<=\*\*)(?=\*\*)", raw) if "****" in raw else [raw]
-        for part in parts:
-            bold = _MD_BOLD_LINE.match(part)
-            if bold and not heading and not _short_title(_strip_inline_markdown(part)):
-                bold = None  # an emphasised sentence (a councillor's question), not a heading
-            if heading or bold:
-                content = _strip_inline_markdown(bold.group(1) if bold else part)
-                if content.strip():
-                    headings.add(len(lines))
-                    lines.append(content.strip())
-                continue
-            bullet = _MD_BULLET.match(part)
-            if bullet:
-                item = _strip_inline_markdown(bullet.group(2))
-                # A lettered item written as a bullet ("- a) ...") keeps its letter only.
-                lines.append(item if _MD_LETTERED.match(item) else f"• {item}")
-                continue
-            lines.append(_strip_inline_markdown(part.strip()))
-    if not any(line.strip() for line in lines):
-        raise UnreadableReport(name, "empty file (no text)")
-    page = Page(1, tuple(lines), frozenset(headings))
-    return Document(source=name, pages=(page,), structured=True)
 
 
 def _read_pdf(path: Path, kind: str | None, ocr: OcrSettings | None, events: Events | None) -> Document:

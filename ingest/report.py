@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 _MAX_REASON = 300
 
-READER_VERSION = 4
+READER_VERSION = 5
 """The version of the rules that turn a file into a report's rows: reading, segmenting and the
 metadata read from the text. Raise it with any change that gives an unchanged file different
 paragraphs, labels or title. The local index records it per report (``reports.reader_version``;
@@ -29,7 +29,9 @@ Versions: 1, the first recorded; 2, abbreviations kept in capitals in titles and
 from capitals or a folder's name ("Revenue Budget and MTFP", "Greenville SC City Council");
 3, HTML tags left out of Markdown text, and a line of fine print (a converter's note) dropped; 4,
 no sentence ends at an abbreviation's full stop ("Mr. Davis", ``ingest.embed.split_sentences``), so
-a window is no longer cut there."""
+a window is no longer cut there; 5, Markdown keeps a converter's page breaks as pages
+(``ingest.markdown.page_of_lines``), an item's title printed under its number is its heading, and
+no sentence ends at an initial after a title ("Councillor E. O'Donovan")."""
 
 
 def load_report(path: str | Path, ocr: OcrSettings | None = None, events: Events | None = None) -> Report:

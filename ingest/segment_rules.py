@@ -146,6 +146,22 @@ def _looks_like_heading_text(text: str) -> bool:
     )
 
 
+_RUNS_ON_WORDS = frozenset("a an and as at by for from in into of on or the to with".split())
+
+
+def own_title(line: str, following: str | None) -> str | None:
+    """The title on the line after a number printed alone ("1." / "Adoption of Minutes" /
+    "Circulated, copies of ..."): a short heading-like line, not ending in a word that runs on,
+    with a new sentence or item starting on the next line. None when it reads as the first line
+    of the paragraph's text."""
+    words = line.split()
+    if len(words) > 8 or not _looks_like_heading_text(line) or words[-1].lower() in _RUNS_ON_WORDS:
+        return None
+    if following is None or not _SENTENCE_START.match(following) or _LABEL_RE.match(following):
+        return None
+    return line.strip()
+
+
 def _is_toc_line(text: str) -> bool:
     return bool(_TOC_RE.search(text))
 

@@ -191,20 +191,16 @@ def _with_next(c: Candidate, hits: list[Hit], kinds: frozenset[Wants],
 def _choose(pool: list[Candidate], hits: list[Hit], kinds: frozenset[Wants],
             contact_ok: bool = False) -> list[tuple[int, str]]:
     """The best sentence (with the next when the answer runs on), then up to two more that score
-    nearly as well. Nothing is quoted that would dangle (:func:`qa.sentences.dangles`): a lead-in
-    whose next sentence cannot be quoted (a table follows it), or a further sentence that leads into
-    or runs on to what follows it ("... in the 6 months to 30 September is as follows:", "c) ... the
-    Ofsted reinspection; and"); a lead-in that gives a count may ("four key strategic priorities:")."""
+    nearly as well. Nothing is quoted that would dangle (:func:`qa.sentences.dangles`): a lead-in is
+    no candidate unless it gives a count ("four key strategic priorities:", :func:`qa.sentences.prose_like`;
+    not "... in the 6 months to 30 September is as follows:", whose table cannot be quoted), and a
+    further sentence that runs on to what follows it is not added ("c) ... the Ofsted reinspection;
+    and")."""
     if not pool:  # no prose in the best paragraphs (a table, a list of names)
         first = split_sentences(hits[0].paragraph.text) or [hits[0].paragraph.text]
         return [(0, first[0])]
     ranked = sorted(pool, key=lambda c: -c.score)
     best, chosen = ranked[0], _with_next(ranked[0], hits, kinds, contact_ok)
-    for c in ranked:
-        quoted = _with_next(c, hits, kinds, contact_ok)
-        if len(quoted) > 1 or not (lead_in(c.sentence) and dangles(c.sentence)):
-            best, chosen = c, quoted
-            break
     for c in ranked:
         if len(chosen) >= MAX_ANSWER_SENTENCES or c.score < NEAR_BEST * best.score:
             break

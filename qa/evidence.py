@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from ingest.errors import UnreadableReport
-from ingest.readers import without_html
+from ingest.markdown import without_html
 from ingest.records import Paragraph
 from qa.records import ReportInfo
 from qa.render import esc

@@ -129,9 +129,16 @@ def lead_in(sentence: str) -> bool:
 _RUNS_ON = re.compile(r"(?:[:;,]|\b(?:and|or))\s*$")
 
 
-_COUNT = re.compile(rf"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|"
-                    rf"\d{{1,2}}(?!\s*(%|st\b|nd\b|rd\b|th\b|[-/.:,]\d|({_MONTHS})\b|(days?|weeks?|months?|years?)\b)))\b",
+_COUNT = re.compile(rf"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|\d{{1,2}})\b"
+                    rf"(?!\s*(%|st\b|nd\b|rd\b|th\b|[-/.:,]\d|({_MONTHS})\b|(days?|weeks?|months?|years?)\b))",
                     re.I)
+
+
+def gives_count(sentence: str) -> bool:
+    """A lead-in that says how many things follow ("four key strategic priorities:", "9 main
+    issues:"), not a date or a length of time ("in the 6 months to 30 September", "over the past
+    five years")."""
+    return bool(_COUNT.search(sentence))
 
 
 def dangles(sentence: str) -> bool:
@@ -142,7 +149,7 @@ def dangles(sentence: str) -> bool:
     priorities:", "I have identified 9 main issues:"), unlike "... in the 6 months to 30 September
     is as follows:"."""
     sentence = sentence.rstrip()
-    return bool(_RUNS_ON.search(sentence)) and not (lead_in(sentence) and _COUNT.search(sentence))
+    return bool(_RUNS_ON.search(sentence)) and not (lead_in(sentence) and gives_count(sentence))
 
 
 _ITEM_MARKER = re.compile(r"^\W*[a-z0-9]{1,3}\)\s")
@@ -157,7 +164,7 @@ def prose_like(sentence: str, *, names_ok: bool = False) -> bool:
     and not a lead-in ending in a colon unless it gives a count ("There are two Planning
     Committees:", quoted with what follows it)."""
     words = sentence.split()
-    if len(words) < 5 or (lead_in(sentence) and not carries(sentence, Wants.FIGURE)):
+    if len(words) < 5 or (lead_in(sentence) and not gives_count(sentence)):
         return False
     unmarked = _ITEM_MARKER.sub("", sentence)  # "a) NOTE the forecast ..." is a list item, not a tail
     if unmarked.count(")") > unmarked.count("("):  # the tail of a parenthesis: "LOBO loans and callable deposits)."

@@ -264,14 +264,13 @@ def one_spelling_per_council(reports: dict[int, ReportInfo]) -> dict[int, Report
     or "&" are one council, shown by its fullest spelling. A scanned Limerick paper names no council,
     so its folder gave "Limerick City County Council" beside "Limerick City and County Council"
     printed on the other two, and a member saw two councils in citations and in the council filter."""
+    keys = {rid: _council_key(r.council) for rid, r in reports.items() if r.council}
     fullest: dict[tuple[str, ...], str] = {}
-    for r in reports.values():
-        if r.council:
-            key, known = _council_key(r.council), fullest.get(_council_key(r.council))
-            if known is None or (len(r.council.split()), r.council) > (len(known.split()), known):
-                fullest[key] = r.council
-    return {rid: replace(r, council=fullest[_council_key(r.council)]) if r.council else r
-            for rid, r in reports.items()}
+    for rid, key in keys.items():
+        name, known = reports[rid].council, fullest.get(key)
+        if known is None or (len(name.split()), name) > (len(known.split()), known):
+            fullest[key] = name
+    return {rid: replace(r, council=fullest[keys[rid]]) if rid in keys else r for rid, r in reports.items()}
 
 
 def allowed_ids(reports: dict[int, ReportInfo], filters: Filters) -> set[int] | None:

@@ -176,11 +176,12 @@ def test_an_open_question_quotes_the_sentence_after_the_topic():
 
 
 def test_nothing_quoted_dangles():
-    """A lead-in whose table cannot be quoted gives way to the next sentence, and a further sentence
-    that runs on to the next ("...; and") is not added (Kent's treasury report and the seed's list of
-    priorities, as a member trial saw them)."""
+    """A lead-in that gives no count is no candidate (its table cannot be quoted; one notion of "gives
+    a count" for candidates and for further sentences), and a further sentence that runs on to the
+    next ("...; and") is not added (Kent's treasury report and the seed's list of priorities, as a
+    member trial saw them; Limerick's "maintenance costs ... over the past five years:")."""
     from qa.answer import Candidate, _choose
-    from qa.sentences import dangles
+    from qa.sentences import dangles, quotable
 
     assert dangles("The borrowing activity in the 6 months to 30 September is as follows:")
     assert dangles("c) the Ofsted reinspection; and")
@@ -198,8 +199,12 @@ def test_nothing_quoted_dangles():
                  "The priorities were the budget, the school inspections and more; and"]
     lead, _table, fact, item = (Candidate(0, i, s, score)
                                 for i, (s, score) in enumerate(zip(sentences, [0.9, 0.1, 0.85, 0.84], strict=True)))
-    quoted = [s for _, s in _choose([lead, fact, item], hits, wants("how much has Kent borrowed?"))]
+    pool = [c for c in (lead, fact, item) if quotable(c.sentence)]
+    assert pool == [fact, item]  # a lead-in that gives no count is no candidate, however well it scores
+    quoted = [s for _, s in _choose(pool, hits, wants("how much has Kent borrowed?"))]
     assert quoted == [fact.sentence]
+    assert quotable("There are two Planning Committees:")  # a count: quoted with what follows it
+    assert not quotable("The maintenance costs by year and district over the past five years are:")  # a span
 
 
 def test_the_default_model_s_sentences_are_also_judged_by_the_fast_model(monkeypatch):

@@ -113,6 +113,9 @@ def test_sentences_do_not_end_at_an_abbreviation():
         "Cymerwyd y Gadair gan y Cyng. G. Evans.", "Diolch."]
     assert split_sentences("Paid £680 (Ch. No 1234). Kilteely, Co. Limerick. Then A. N. Other spoke.") == [
         "Paid £680 (Ch. No 1234).", "Kilteely, Co. Limerick.", "Then A. N. Other spoke."]
+    # Limerick's minutes: a quote had been "Notice of Motion submitted by Councillor E.".
+    assert split_sentences("Notice of Motion submitted by Councillor E. O’Donovan was taken. Agreed.") == [
+        "Notice of Motion submitted by Councillor E. O’Donovan was taken.", "Agreed."]
     address = "Eric Mitchell, 112 E. Tallulah Drive, spoke."
     assert split_sentences(address) == [address]
     # A capital letter that names something still ends its sentence, and so do ordinary words.

@@ -44,3 +44,40 @@ def test_no_paragraph_of_the_shared_markdown_holds_html():
     for path in files:
         paragraphs = segment(read_document(path))
         assert not [p.label for p in paragraphs if "<small" in p.text or "Scanned page" in p.text], path.name
+
+
+def _pages(tmp_path, lines: list[str]) -> dict[str, int]:
+    path = tmp_path / "minutes.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return {p.label: p.page for p in segment(read_document(path))}
+
+
+def test_a_converters_page_breaks_give_the_printed_pages(tmp_path):
+    pages = _pages(tmp_path, [
+        "[Original file](https://example.org/minutes.pdf)", "", "---",
+        "MINUTES OF THE MEETING", "", "Apologies were received from Councillor Foley.", "", "---",
+        "2", "", "The Director reported on the housing programme.", "", "---",
+        "3", "", "4. The meeting closed at 11.00 a.m.", "",
+    ])
+    assert pages["p2-1"] == 2 and pages["4"] == 3
+    assert {label: page for label, page in pages.items() if page == 1} == {"p1-1": 1, "p1-2": 1, "p1-3": 1}
+
+
+def test_a_section_rule_is_not_a_page_break(tmp_path):
+    pages = _pages(tmp_path, [
+        "# Minutes", "", "The meeting opened.", "", "---", "", "The meeting heard a deputation.", "", "---", "",
+        "The meeting closed.", "",
+    ])
+    assert set(pages.values()) == {1}
+
+
+def test_the_shared_markdown_minutes_cite_their_printed_pages():
+    path = SHARED / "councils" / "limerick-city-county-council" / (
+        "Minutes_-_Ordinary_Meeting_of_Limerick_City_and_County_Council_-_31st_March_2025.md")
+    if not path.is_file():
+        pytest.skip("../shared is absent")
+    paragraphs = segment(read_document(path))
+    disposal = next(p for p in paragraphs if p.label == "3")  # printed under page number 3
+    assert disposal.page == 3 and disposal.text.startswith("Disposal of Land")
+    assert max(p.page for p in paragraphs) == 31
+    assert len({p.label for p in paragraphs}) == len(paragraphs)

@@ -337,3 +337,30 @@ def test_a_run_on_table_of_figures_cut_off_a_numbered_row_is_cited_by_page():
                           *_prose(3)]))
     assert next(p for p in paras if p.label == "1").numbered
     assert len(paras) > 1 and not [p for p in paras if p.part_of]
+
+
+def test_a_number_printed_alone_then_a_title_line_names_the_item():
+    """Minutes print "1." on its own line, the item's title on the next, then its text: the title
+    is the paragraph's heading, not the heading of the section before (which had been "REPLY:")."""
+    paras = _numbered([
+        "REPLY:",
+        "1.",
+        "Adoption of Minutes",
+        "Circulated, copies of the draft minutes of the meeting of 27th January.",
+        "2.",
+        "The Director reported that the accounts for the year",
+        "Were audited without qualification in the last quarter.",
+    ])
+    assert paras["1"].heading == "Adoption of Minutes"
+    assert paras["1"].text.startswith("Adoption of Minutes Circulated")
+    # a wrapped first line of text is too long for a title
+    assert paras["2"].heading != "The Director reported that the accounts for the year"
+
+
+def test_own_title_turns_away_text_that_runs_on():
+    from ingest.segment_rules import own_title
+
+    assert own_title("Disposal of Land", "Housing Directorate") == "Disposal of Land"
+    assert own_title("Questions submitted by the", "Members of the Council") is None  # ends in a word that runs on
+    assert own_title("Declaration of Interest", "the Meetings Administrator stated") is None  # text continues
+    assert own_title("The Meetings Administrator stated that, in line with the Act", "Meeting") is None  # too long

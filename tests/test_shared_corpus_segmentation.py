@@ -154,11 +154,13 @@ SPOT_CHECKS = [
     # ("5. Internal audit progress report 23") is a contents list, not paragraphs
     ("merton-council/test_minutes.pdf", "5", 4, None, ["ANNUAL GOVERNANCE REPORT 2008/09", "(ISA 260)"]),
     ("merton-council/test_minutes.pdf", "6", 4, None, ["ANNUAL GOVERNANCE REPORT 2008/09 – PENSION FUND"]),
-    # Limerick minutes in Markdown (number on its own line, title on the next)
+    # Limerick minutes in Markdown (number on its own line, title on the next, which heads the item;
+    # the converter's "---" and printed page number start each page)
     ("limerick-city-county-council/Minutes_-_Ordinary_Meeting_of_Limerick_City_and_County_Council_-_31st_March_2025.md",
-     "1", 1, None, ["Adoption of Minutes", "(a) Ordinary Meeting of the Council held on 27th January, 2025."]),
+     "1", 2, "Adoption of Minutes", ["Adoption of Minutes",
+                                     "(a) Ordinary Meeting of the Council held on 27th January, 2025."]),
     ("limerick-city-county-council/Minutes_-_Ordinary_Meeting_of_Limerick_City_and_County_Council_-_31st_March_2025.md",
-     "2", 1, None, ["Declaration of Interest", "No such interests were declared."]),
+     "2", 3, "Declaration of Interest", ["Declaration of Interest", "No such interests were declared."]),
 ]
 
 
