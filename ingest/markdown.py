@@ -85,16 +85,12 @@ def page_of_lines(lines: list[str]) -> list[int]:
     page_like = sum(1 for m in marks if _PRINTED_PAGE.fullmatch(m) or _HTML_NOTE_LINE.match(m))
     if len(breaks) < 2 or 2 * page_like < len(breaks):
         return [1] * len(lines)
-    first = 0 if sum(1 for line in lines[:breaks[0]] if line.strip()) <= 1 else 1
-    page = first
-    starts: dict[int, int] = {}
-    for i, mark in zip(breaks, marks, strict=True):
-        printed = int(mark) if _PRINTED_PAGE.fullmatch(mark) else 0
-        page = max(printed, page + 1)
-        starts[i] = page
-    pages, page = [], first
+    page = 0 if sum(1 for line in lines[:breaks[0]] if line.strip()) <= 1 else 1
+    mark_at = dict(zip(breaks, marks, strict=True))
+    pages = []
     for i in range(len(lines)):
-        page = starts.get(i, page)
+        if i in mark_at:
+            page = max(int(mark_at[i]) if _PRINTED_PAGE.fullmatch(mark_at[i]) else 0, page + 1)
         pages.append(max(1, page))
     return pages
 

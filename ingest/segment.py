@@ -204,14 +204,13 @@ class _Segmenter(_Checks):
             return 0
         label, dot, cand, rest = found
         consumed = 1
-        title = None
+        alone = rest is None
         if rest is None:
             # The number alone on its line ("9."), its text on the next line.
             if not dot or nxt is None or nxt.heading or _LABEL_RE.match(nxt.text):
                 return 0
             rest = nxt.text
             consumed = next(k for k in range(i + 1, len(lines)) if lines[k] is nxt) - i + 1
-            title = own_title(rest, next((ln.text for ln in lines[i + consumed:] if not ln.blank), None))
         if not _SENTENCE_START.match(rest) and not self._starts_with_figure_ok(cand, rest):
             return 0
         if not _looks_like_heading_text(rest) and self._runs_on_from(lines, i):
@@ -242,6 +241,7 @@ class _Segmenter(_Checks):
                 return consumed
         self.minute = label if len(cand) == 1 else None
         self._open(label, line.page, rest, numbered=True)
+        title = own_title(rest, following.text if following else None) if alone else None
         if title:
             self.unit_heading = title  # "1." / "Adoption of Minutes" / "Circulated, ...": the item's own title
         return consumed
